@@ -1,0 +1,133 @@
+// GRU exactly as torch.nn.GRU defines it (gates r, z, n):
+//   r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)      z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
+//   n = tanh(W_in x + b_in + r * (W_hn h + b_hn))   h' = (1 - z) * n + z * h = n + z * (h - n)
+// (ONNX's linear_before_reset = 1, Keras' reset_after = True.)
+//
+// Panels interleave r, z, n of 4 hidden units (U = 4, NR = 12). The input projection carries b_ih only: b_hn
+// must stay inside the product that r multiplies, so the recurrent biases are added in the step.
+
+import { madd } from './simd';
+import { vsigmoid, vtanh } from './activations';
+import { gemm_forward } from './gemm';
+import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput } from './seq';
+
+export const GRU_U: i32 = 4;
+export const GRU_NR: i32 = 12;
+
+// @ts-ignore: decorator
+@inline function cell(ar: v128, az: v128, an: v128, gxn: v128, bh: usize, hp: usize, hn: usize, gs: usize,
+                      ns: usize): void {
+  if (bh) {
+    ar = f32x4.add(ar, v128.load(bh));
+    az = f32x4.add(az, v128.load(bh, 16));
+    an = f32x4.add(an, v128.load(bh, 32));
+  }
+  const r = vsigmoid(ar), z = vsigmoid(az);
+  const n = vtanh(madd(r, an, gxn));
+  const h = v128.load(hp);
+  v128.store(hn, madd(z, f32x4.sub(h, n), n));
+  if (gs) {
+    v128.store(gs, r); v128.store(gs, z, 16); v128.store(gs, n, 32);
+    v128.store(ns, an);
+  }
+}
+
+function step(hn: usize, gs: usize, ns: usize, gx: usize, hp: usize, ldh: i32, W: usize, bhh: usize, K: i32,
+              B: i32, nP: i32): void {
+  const Np = nP * 12;
+  const rowG = <usize>Np << 2, rowH = <usize>ldh << 2;
+  for (let p = 0; p < nP; p++) {
+    const Wp = W + (<usize>(p * K * 12) << 2);
+    const offG = <usize>(p * 12) << 2, offU = <usize>(p * 4) << 2;
+    const bh = bhh ? bhh + offG : 0;
+    let b = 0;
+    for (; b + 2 <= B; b += 2) {
+      const g0 = gx + <usize>b * rowG + offG, g1 = g0 + rowG;
+      const a0 = hp + <usize>b * rowH, a1 = a0 + rowH;
+      let x0 = v128.load(g0), x1 = v128.load(g0, 16), x2 = f32x4.splat(0);
+      let y0 = v128.load(g1), y1 = v128.load(g1, 16), y2 = f32x4.splat(0);
+      let w = Wp;
+      for (let k = 0; k < K; k++) {
+        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
+        const s1 = v128.load32_splat(a1 + (<usize>k << 2));
+        const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32);
+        x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2);
+        y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2);
+        w += 48;
+      }
+      const o0 = <usize>b * rowG + offG, o1 = o0 + rowG;
+      const u0 = <usize>b * rowH + offU, u1 = u0 + rowH;
+      cell(x0, x1, x2, v128.load(g0, 32), bh, hp + u0, hn + u0, gs ? gs + o0 : 0, ns ? ns + u0 : 0);
+      cell(y0, y1, y2, v128.load(g1, 32), bh, hp + u1, hn + u1, gs ? gs + o1 : 0, ns ? ns + u1 : 0);
+    }
+    if (b < B) {
+      const g0 = gx + <usize>b * rowG + offG;
+      const a0 = hp + <usize>b * rowH;
+      let x0 = v128.load(g0), x1 = v128.load(g0, 16), x2 = f32x4.splat(0);
+      let y0 = f32x4.splat(0), y1 = f32x4.splat(0), y2 = f32x4.splat(0);
+      let w = Wp;
+      let k = 0;
+      for (; k + 2 <= K; k += 2) {
+        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
+        const s1 = v128.load32_splat(a0 + (<usize>k << 2), 4);
+        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1); x2 = madd(s0, v128.load(w, 32), x2);
+        y0 = madd(s1, v128.load(w, 48), y0); y1 = madd(s1, v128.load(w, 64), y1);
+        y2 = madd(s1, v128.load(w, 80), y2);
+        w += 96;
+      }
+      if (k < K) {
+        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
+        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1); x2 = madd(s0, v128.load(w, 32), x2);
+      }
+      const o0 = <usize>b * rowG + offG, u0 = <usize>b * rowH + offU;
+      cell(f32x4.add(x0, y0), f32x4.add(x1, y1), f32x4.add(x2, y2), v128.load(g0, 32), bh, hp + u0, hn + u0,
+           gs ? gs + o0 : 0, ns ? ns + u0 : 0);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function panels(H: i32): i32 { return (H + 3) >> 2; }
+
+/** Bytes of scratch gru_forward needs; train != 0 keeps gates, W_hn h + b_hn and states for gru_backward. */
+export function gru_scratch_bytes(T: i32, B: i32, H: i32, train: i32): usize {
+  const nP = panels(H), Np = nP * 12, Hp = nP * 4;
+  const steps = train ? T : chunkSteps(T, B * Np);
+  const slots = train ? T + 1 : 2;
+  const nslots = train ? T : 0;
+  return (<usize>steps * B * Np + <usize>slots * B * Hp + <usize>nslots * B * Hp) << 2;
+}
+
+/** One direction of one GRU layer over a whole sequence; arguments as lstm_forward (no cell state). */
+export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32, h0: usize,
+                            Wih: usize, Whh: usize, bih: usize, bhh: usize, lengths: usize,
+                            scratch: usize, T: i32, B: i32, I: i32, H: i32, reverse: i32, train: i32): void {
+  const tr = train != 0;
+  const nP = panels(H), Np = nP * 12, Hp = nP * 4;
+  const chunk = tr ? T : chunkSteps(T, B * Np);
+  const slots = tr ? T + 1 : 2;
+  const gx = scratch;
+  const hs = gx + (<usize>chunk * B * Np << 2);
+  const ns = hs + (<usize>slots * B * Hp << 2);
+  const hSlot = <usize>(B * Hp) << 2;
+  const rowX = <usize>(B * ldx) << 2, rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
+
+  loadState(hs, Hp, h0, H, B);
+  let s = 0;
+  for (let done = 0; done < T; done += chunk) {
+    const n = min(chunk, T - done);
+    const t0 = reverse ? T - done - n : done;
+    const gxBase = tr ? gx + <usize>t0 * rowG : gx;
+    gemm_forward(gxBase, Np, x + <usize>t0 * rowX, ldx, Wih, bih, 0, n * B, I, nP, 12, 0);
+    for (let j = 0; j < n; j++) {
+      const t = reverse ? t0 + n - 1 - j : t0 + j;
+      const g = gxBase + <usize>(t - t0) * rowG;
+      const hp = hs + <usize>slotOf(s, tr) * hSlot, hn = hs + <usize>slotOf(s + 1, tr) * hSlot;
+      step(hn, tr ? g : 0, tr ? ns + <usize>s * hSlot : 0, g, hp, Hp, Whh, bhh, H, B, nP);
+      holdInactive(hn, hp, Hp, lengths, t, B);
+      storeOutput(out + <usize>t * rowO, ldo, hn, Hp, H, lengths, t, B);
+      s++;
+    }
+  }
+  storeState(hN, hs + <usize>slotOf(T, tr) * hSlot, Hp, H, B);
+}

@@ -1,0 +1,10 @@
+// The ABI: this file only re-exports. Every export takes byte offsets into the one linear memory and sizes.
+export { heap_base } from './arena';
+export { copy_f32, zero_f32 } from './simd';
+export { tanh_f32, sigmoid_f32, exp_f32, activation_forward, ACT_IDENTITY, ACT_TANH, ACT_SIGMOID, ACT_RELU }
+  from './activations';
+export { gemm_forward } from './gemm';
+export { pack_forward, pack_backward } from './pack';
+export { rnn_forward, rnn_scratch_bytes, RNN_U, RNN_NR } from './rnn';
+export { lstm_forward, lstm_scratch_bytes, LSTM_U, LSTM_NR, PROJ_U } from './lstm';
+export { gru_forward, gru_scratch_bytes, GRU_U, GRU_NR } from './gru';

@@ -1,0 +1,157 @@
+// LSTM exactly as torch.nn.LSTM defines it (gates i, f, g, o; optional projection h = W_hr (o * tanh(c))):
+//   i = sigmoid(W_ii x + b_ii + W_hi h + b_hi)      f = sigmoid(W_if x + b_if + W_hf h + b_hf)
+//   g = tanh(W_ig x + b_ig + W_hg h + b_hg)         o = sigmoid(W_io x + b_io + W_ho h + b_ho)
+//   c' = f * c + i * g                              h' = o * tanh(c')   (then h' = W_hr h' with projSize)
+//
+// Panels interleave the four gates of 4 hidden units (U = 4, NR = 16), so the 4 accumulators of a tile row are
+// exactly i, f, g, o of the same units and the cell update runs in registers right after the product: the step
+// reads h_{t-1} and c_{t-1} once and writes h_t and c_t once. The input projection of a whole chunk of time steps
+// (both biases folded in) is one GEMM before the steps, and it seeds the accumulators.
+
+import { madd } from './simd';
+import { vsigmoid, vtanh } from './activations';
+import { gemm_forward } from './gemm';
+import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput } from './seq';
+
+export const LSTM_U: i32 = 4;
+export const LSTM_NR: i32 = 16;
+export const PROJ_U: i32 = 16;
+
+// @ts-ignore: decorator
+@inline function cell(a0: v128, a1: v128, a2: v128, a3: v128, cp: usize, cn: usize, rn: usize, gs: usize): void {
+  const i = vsigmoid(a0), f = vsigmoid(a1), g = vtanh(a2), o = vsigmoid(a3);
+  const c = madd(f, v128.load(cp), f32x4.mul(i, g));
+  v128.store(cn, c);
+  v128.store(rn, f32x4.mul(o, vtanh(c)));
+  if (gs) {
+    v128.store(gs, i); v128.store(gs, f, 16); v128.store(gs, g, 32); v128.store(gs, o, 48);
+  }
+}
+
+/**
+ * One time step for all B rows. gx: the step's input projection (B, Np). hp: h_{t-1} (B, ldh); cp/cn: c (B, Hp);
+ * rn: where o * tanh(c) goes (B, ldr): h_t itself without projection. gs: where the activated gates go
+ * (training; may equal gx) or 0.
+ */
+function step(rn: usize, ldr: i32, cn: usize, gs: usize, gx: usize, hp: usize, ldh: i32, cp: usize, Hp: i32,
+              W: usize, K: i32, B: i32, nP: i32): void {
+  const Np = nP * 16;
+  const rowG = <usize>Np << 2, rowH = <usize>ldh << 2, rowC = <usize>Hp << 2, rowR = <usize>ldr << 2;
+  for (let p = 0; p < nP; p++) {
+    const Wp = W + (<usize>(p * K * 16) << 2);
+    const offG = <usize>(p * 16) << 2, offU = <usize>(p * 4) << 2;
+    let b = 0;
+    for (; b + 2 <= B; b += 2) {
+      const g0 = gx + <usize>b * rowG + offG, g1 = g0 + rowG;
+      const a0 = hp + <usize>b * rowH, a1 = a0 + rowH;
+      let x0 = v128.load(g0), x1 = v128.load(g0, 16), x2 = v128.load(g0, 32), x3 = v128.load(g0, 48);
+      let y0 = v128.load(g1), y1 = v128.load(g1, 16), y2 = v128.load(g1, 32), y3 = v128.load(g1, 48);
+      let w = Wp;
+      for (let k = 0; k < K; k++) {
+        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
+        const s1 = v128.load32_splat(a1 + (<usize>k << 2));
+        const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+        x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2); x3 = madd(s0, w3, x3);
+        y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2); y3 = madd(s1, w3, y3);
+        w += 64;
+      }
+      const c0 = <usize>b * rowC + offU;
+      cell(x0, x1, x2, x3, cp + c0, cn + c0, rn + <usize>b * rowR + offU, gs ? gs + <usize>b * rowG + offG : 0);
+      cell(y0, y1, y2, y3, cp + c0 + rowC, cn + c0 + rowC, rn + <usize>(b + 1) * rowR + offU,
+           gs ? gs + <usize>(b + 1) * rowG + offG : 0);
+    }
+    if (b < B) {
+      const g0 = gx + <usize>b * rowG + offG;
+      const a0 = hp + <usize>b * rowH;
+      let x0 = v128.load(g0), x1 = v128.load(g0, 16), x2 = v128.load(g0, 32), x3 = v128.load(g0, 48);
+      let y0 = f32x4.splat(0), y1 = f32x4.splat(0), y2 = f32x4.splat(0), y3 = f32x4.splat(0);
+      let w = Wp;
+      let k = 0;
+      for (; k + 2 <= K; k += 2) {
+        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
+        const s1 = v128.load32_splat(a0 + (<usize>k << 2), 4);
+        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
+        x2 = madd(s0, v128.load(w, 32), x2); x3 = madd(s0, v128.load(w, 48), x3);
+        y0 = madd(s1, v128.load(w, 64), y0); y1 = madd(s1, v128.load(w, 80), y1);
+        y2 = madd(s1, v128.load(w, 96), y2); y3 = madd(s1, v128.load(w, 112), y3);
+        w += 128;
+      }
+      if (k < K) {
+        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
+        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
+        x2 = madd(s0, v128.load(w, 32), x2); x3 = madd(s0, v128.load(w, 48), x3);
+      }
+      const c0 = <usize>b * rowC + offU;
+      cell(f32x4.add(x0, y0), f32x4.add(x1, y1), f32x4.add(x2, y2), f32x4.add(x3, y3), cp + c0, cn + c0,
+           rn + <usize>b * rowR + offU, gs ? gs + <usize>b * rowG + offG : 0);
+    }
+  }
+}
+
+// Geometry, in floats. Kept here so the TypeScript side never re-derives the layout.
+// @ts-ignore: decorator
+@inline function panels(H: i32): i32 { return (H + 3) >> 2; }
+// @ts-ignore: decorator
+@inline function ldState(H: i32, P: i32): i32 { return P > 0 ? ((P + 15) >> 4) << 4 : panels(H) << 2; }
+
+/** Bytes of scratch lstm_forward needs. train != 0 keeps every step's gates and states for lstm_backward. */
+export function lstm_scratch_bytes(T: i32, B: i32, H: i32, P: i32, train: i32): usize {
+  const nP = panels(H), Np = nP * 16, Hp = nP * 4, ldh = ldState(H, P);
+  const steps = train ? T : chunkSteps(T, B * Np);
+  const slots = train ? T + 1 : 2;
+  const rslots = P > 0 ? (train ? T : 1) : 0;
+  return (<usize>steps * B * Np + <usize>slots * B * (ldh + Hp) + <usize>rslots * B * Hp) << 2;
+}
+
+/**
+ * One direction of one LSTM layer over a whole sequence.
+ * out (T, B, ldo) at this direction's column offset; hN (B, Hout) and cN (B, H) may be 0.
+ * x (T, B, ldx); h0 (B, Hout) and c0 (B, H) may be 0 (zeros). Wih (packed, K = I), Whh (packed, K = Hout),
+ * bih/bhh (packed) may be 0, Whr (packed projection, P > 0 only). lengths (i32[B]) may be 0.
+ */
+export function lstm_forward(out: usize, ldo: i32, hN: usize, cN: usize,
+                             x: usize, ldx: i32, h0: usize, c0: usize,
+                             Wih: usize, Whh: usize, bih: usize, bhh: usize, Whr: usize, lengths: usize,
+                             scratch: usize, T: i32, B: i32, I: i32, H: i32, P: i32, reverse: i32,
+                             train: i32): void {
+  const tr = train != 0;
+  const nP = panels(H), Np = nP * 16, Hp = nP * 4;
+  const ldh = ldState(H, P), Hout = P > 0 ? P : H, nPP = (P + 15) >> 4;
+  const chunk = tr ? T : chunkSteps(T, B * Np);
+  const slots = tr ? T + 1 : 2;
+  const gx = scratch;
+  const hs = gx + (<usize>chunk * B * Np << 2);
+  const cs = hs + (<usize>slots * B * ldh << 2);
+  const rs = cs + (<usize>slots * B * Hp << 2);
+  const hSlot = <usize>(B * ldh) << 2, cSlot = <usize>(B * Hp) << 2, rSlot = <usize>(B * Hp) << 2;
+  const rowX = <usize>(B * ldx) << 2, rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
+
+  loadState(hs, ldh, h0, Hout, B);
+  loadState(cs, Hp, c0, H, B);
+  let s = 0;
+  for (let done = 0; done < T; done += chunk) {
+    const n = min(chunk, T - done);
+    const t0 = reverse ? T - done - n : done;
+    const gxBase = tr ? gx + <usize>t0 * rowG : gx;
+    gemm_forward(gxBase, Np, x + <usize>t0 * rowX, ldx, Wih, bih, bhh, n * B, I, nP, 16, 0);
+    for (let j = 0; j < n; j++) {
+      const t = reverse ? t0 + n - 1 - j : t0 + j;
+      const g = gxBase + <usize>(t - t0) * rowG;
+      const hp = hs + <usize>slotOf(s, tr) * hSlot, hn = hs + <usize>slotOf(s + 1, tr) * hSlot;
+      const cp = cs + <usize>slotOf(s, tr) * cSlot, cn = cs + <usize>slotOf(s + 1, tr) * cSlot;
+      if (P > 0) {
+        const r = rs + (tr ? <usize>s * rSlot : 0);
+        step(r, Hp, cn, tr ? g : 0, g, hp, ldh, cp, Hp, Whh, Hout, B, nP);
+        gemm_forward(hn, ldh, r, Hp, Whr, 0, 0, B, H, nPP, 16, 0);
+      } else {
+        step(hn, ldh, cn, tr ? g : 0, g, hp, ldh, cp, Hp, Whh, Hout, B, nP);
+      }
+      holdInactive(hn, hp, ldh, lengths, t, B);
+      holdInactive(cn, cp, Hp, lengths, t, B);
+      storeOutput(out + <usize>t * rowO, ldo, hn, ldh, Hout, lengths, t, B);
+      s++;
+    }
+  }
+  storeState(hN, hs + <usize>slotOf(T, tr) * hSlot, ldh, Hout, B);
+  storeState(cN, cs + <usize>slotOf(T, tr) * cSlot, Hp, H, B);
+}

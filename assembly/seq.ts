@@ -1,0 +1,71 @@
+// Pieces shared by the sequence drivers of every cell (rnn.ts, lstm.ts, gru.ts).
+//
+// Layout conventions (all strides in floats):
+// - x: (T, B, ldx), time-major; row t*B + b. Layer 0 reads the user's input, later layers the previous output.
+// - out: (T, B, ldo); a direction writes Hout columns starting at its own column offset (the caller offsets
+//   the pointer), so a bidirectional layer fills [forward | reverse] exactly as PyTorch concatenates them.
+// - State slots: the state after processing s steps lives in slot s (training keeps all T + 1 slots for the
+//   backward pass) or in slot s & 1 (inference ping-pongs two). Each slot is B rows of a padded width, and the
+//   padding columns stay zero because padded weights and biases are zero.
+// - lengths (i32[B], optional): at time t a row is active when t < lengths[b]. An inactive row keeps its state
+//   and outputs zeros. Forward this freezes a finished sequence at its own last step; reverse it holds h0 until
+//   the sequence's own last element is reached, which is how PyTorch runs packed sequences backwards.
+
+import { copy_f32, zero_f32 } from './simd';
+
+/** Floats of input projection kept at once in inference: 1 Mi floats (4 MiB) bounds scratch for long inputs. */
+export const CHUNK_FLOATS: i32 = 1 << 20;
+
+// @ts-ignore: decorator
+@inline export function chunkSteps(T: i32, rowFloats: i32): i32 {
+  let c = CHUNK_FLOATS / max(rowFloats, 1);
+  if (c < 1) c = 1;
+  return c < T ? c : T;
+}
+
+// @ts-ignore: decorator
+@inline export function slotOf(s: i32, train: bool): i32 {
+  return train ? s : (s & 1);
+}
+
+// @ts-ignore: decorator
+@inline export function isActive(lengths: usize, b: i32, t: i32): bool {
+  return lengths == 0 || t < load<i32>(lengths + (<usize>b << 2));
+}
+
+/** Copies an initial state (B rows of n floats, row stride n) into a padded slot, or zeros it. */
+export function loadState(slot: usize, ld: i32, src: usize, n: i32, B: i32): void {
+  zero_f32(slot, B * ld);
+  if (src == 0) return;
+  for (let b = 0; b < B; b++) {
+    copy_f32(slot + (<usize>(b * ld) << 2), src + (<usize>(b * n) << 2), n);
+  }
+}
+
+/** Copies the final state out of a padded slot into B rows of n floats. */
+export function storeState(dst: usize, slot: usize, ld: i32, n: i32, B: i32): void {
+  if (dst == 0) return;
+  for (let b = 0; b < B; b++) {
+    copy_f32(dst + (<usize>(b * n) << 2), slot + (<usize>(b * ld) << 2), n);
+  }
+}
+
+/** Rows inactive at time t keep their previous state: next[b] = prev[b]. */
+export function holdInactive(next: usize, prev: usize, ld: i32, lengths: usize, t: i32, B: i32): void {
+  if (lengths == 0) return;
+  for (let b = 0; b < B; b++) {
+    if (!isActive(lengths, b, t)) {
+      copy_f32(next + (<usize>(b * ld) << 2), prev + (<usize>(b * ld) << 2), ld);
+    }
+  }
+}
+
+/** out[t, b, 0:n] = state row b (or zeros where the row is inactive). */
+export function storeOutput(outT: usize, ldo: i32, slot: usize, ld: i32, n: i32, lengths: usize, t: i32,
+                            B: i32): void {
+  for (let b = 0; b < B; b++) {
+    const dst = outT + (<usize>(b * ldo) << 2);
+    if (isActive(lengths, b, t)) copy_f32(dst, slot + (<usize>(b * ld) << 2), n);
+    else zero_f32(dst, n);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * rnn-wasm: recurrent neural networks (RNN, LSTM, GRU) in WebAssembly SIMD with PyTorch's semantics.
+ *
+ * ```ts
+ * import { init, LSTM } from 'rnn-wasm';
+ * await init();
+ * const lstm = new LSTM({ inputSize: 8, hiddenSize: 32 });
+ * const { output, hN, cN } = lstm.forward({ data: x, shape: [T, B, 8] });
+ * lstm.dispose();
+ * ```
+ * @module
+ */
+export { init, getEngine, isInitialized, detectFeatures, Engine } from './runtime/engine.js';
+export type { InitOptions, Features, SimdFlavour, WasmSource } from './runtime/engine.js';
+export type { AllocatorStats } from './runtime/allocator.js';
+export { WasmOwner } from './runtime/owner.js';
+export { Tensor } from './tensor.js';
+export type { TensorLike, NumericArray } from './tensor.js';
+export {
+  RnnWasmError, InvalidArgumentError, ShapeError, DisposedError, NotInitializedError, InitError, StateDictError,
+  OutOfMemoryError, UnsupportedError,
+} from './errors.js';
+export type { ErrorCode } from './errors.js';
+export { RecurrentLayer, RNN, LSTM, GRU } from './nn/recurrent.js';
+export type {
+  CellMode, RecurrentOptions, RNNOptions, LSTMOptions, GRUOptions, ForwardOptions, ForwardResult, ParamInfo,
+} from './nn/recurrent.js';
+export { Session } from './nn/session.js';
+export type { SessionOptions, SessionState } from './nn/session.js';
+export { Random } from './nn/random.js';
+export { readSafetensors, writeSafetensors, SafetensorsError } from './io/safetensors.js';
+export type { SafetensorsDtype, SafetensorsTensor, SafetensorsFile } from './io/safetensors.js';
+export { normalizeStateDict } from './io/state-dict.js';
+export type { StateDictInput, StateDictValue, StateDictEntry } from './io/state-dict.js';

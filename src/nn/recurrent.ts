@@ -1,0 +1,641 @@
+/**
+ * Recurrent layers with PyTorch's semantics: {@link RNN}, {@link LSTM} and {@link GRU}, multi-layer,
+ * bidirectional, with optional projection (LSTM), initial states and padded batches.
+ *
+ * Memory: one parameter block per model holds every weight packed for the kernels; one work block holds the
+ * input copy, the layer outputs, the states and the kernels' scratch, sized for the largest (T, B) seen and
+ * reused. A forward pass copies the input in once, makes one WebAssembly call per layer and direction (never
+ * one per time step), and copies the results out once.
+ * @module
+ */
+import { InvalidArgumentError, ShapeError, StateDictError, UnsupportedError } from '../errors.js';
+import { getEngine, type Engine } from '../runtime/engine.js';
+import { WasmOwner } from '../runtime/owner.js';
+import { checkFinite, checkPositiveInt, checkTensor, describe, shapeStr, Tensor, type TensorLike } from '../tensor.js';
+import { Random } from './random.js';
+import { normalizeStateDict, type StateDictInput } from '../io/state-dict.js';
+import { Session, type SessionOptions } from './session.js';
+
+/** Kind of recurrent cell, in PyTorch's `mode` names. */
+export type CellMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+
+/** Options shared by every recurrent layer (PyTorch's constructor arguments). */
+export interface RecurrentOptions {
+  /** Features per time step of the input (`input_size`). */
+  inputSize: number;
+  /** Features of the hidden state (`hidden_size`). */
+  hiddenSize: number;
+  /** Stacked layers (`num_layers`, default 1). */
+  numLayers?: number;
+  /** Run a second direction over the reversed sequence and concatenate (`bidirectional`, default false). */
+  bidirectional?: boolean;
+  /** Inputs and outputs are (B, T, F) instead of (T, B, F) (`batch_first`, default false). */
+  batchFirst?: boolean;
+  /** Use the biases b_ih and b_hh (`bias`, default true). */
+  bias?: boolean;
+  /** Seed of the initial weights (uniform in +-1/sqrt(hiddenSize), PyTorch's scheme). Default: random. */
+  seed?: number;
+}
+
+/** Options of {@link RNN}. */
+export interface RNNOptions extends RecurrentOptions {
+  /** `'tanh'` (default) or `'relu'`. */
+  nonlinearity?: 'tanh' | 'relu';
+}
+
+/** Options of {@link LSTM}. */
+export interface LSTMOptions extends RecurrentOptions {
+  /** Size of the projected hidden state (`proj_size`, default 0: no projection). Must be < hiddenSize. */
+  projSize?: number;
+}
+
+/** Options of {@link GRU}. */
+export type GRUOptions = RecurrentOptions;
+
+/** Optional arguments of `forward`. */
+export interface ForwardOptions {
+  /** Initial hidden state, (D*numLayers, B, H_out), or (D*numLayers, H_out) for unbatched input. Default zeros. */
+  h0?: TensorLike;
+  /** Initial cell state (LSTM only), (D*numLayers, B, hiddenSize), or (D*numLayers, hiddenSize) unbatched. */
+  c0?: TensorLike;
+  /**
+   * Length of each sequence of a padded batch (B integers in [1, T]). Steps past a sequence's length are
+   * ignored, its outputs there are zero, and its final state is the one at its own last step, as with
+   * PyTorch's packed sequences.
+   */
+  lengths?: ArrayLike<number>;
+}
+
+/** Result of `forward`, shaped exactly as PyTorch's. */
+export interface ForwardResult {
+  /** (T, B, D*H_out), or (B, T, D*H_out) with batchFirst, or (T, D*H_out) unbatched. */
+  output: Tensor;
+  /** Final hidden state of every layer and direction, (D*numLayers, B, H_out) or (D*numLayers, H_out). */
+  hN: Tensor;
+  /** Final cell state (LSTM only), (D*numLayers, B, hiddenSize) or (D*numLayers, hiddenSize). */
+  cN?: Tensor;
+}
+
+/** A parameter in PyTorch's naming and shape, and where its packed copy lives. */
+export interface ParamInfo {
+  /** PyTorch's name, e.g. `weight_hh_l1_reverse`. */
+  readonly name: string;
+  /** PyTorch's shape. */
+  readonly shape: readonly number[];
+  /** @internal packing: gates, rows per gate, columns, units per panel, panel width. */
+  readonly G: number;
+  readonly H: number;
+  readonly K: number;
+  readonly U: number;
+  readonly NR: number;
+  /** @internal offset in floats within the parameter block. */
+  readonly offset: number;
+  /** @internal packed size in floats. */
+  readonly packed: number;
+}
+
+interface LayerDir {
+  wih: ParamInfo;
+  whh: ParamInfo;
+  bih?: ParamInfo;
+  bhh?: ParamInfo;
+  whr?: ParamInfo;
+  inputSize: number;
+}
+
+interface WorkLayout {
+  x: number;
+  out: [number, number];
+  h0: number;
+  c0: number;
+  hN: number;
+  cN: number;
+  lengths: number;
+  scratch: number;
+  bytes: number;
+}
+
+const FLOAT = 4;
+
+function alignUp(n: number): number {
+  return Math.ceil(n / 64) * 64;
+}
+
+/** Largest size accepted for inputSize / hiddenSize / numLayers: keeps every product far from 2^31 floats. */
+const MAX_DIM = 1 << 16;
+
+/**
+ * Common machinery of the recurrent layers. Use {@link RNN}, {@link LSTM} or {@link GRU}.
+ */
+export abstract class RecurrentLayer extends WasmOwner {
+  /** Cell kind. */
+  readonly mode: CellMode;
+  /** `input_size`. */
+  readonly inputSize: number;
+  /** `hidden_size`. */
+  readonly hiddenSize: number;
+  /** `num_layers`. */
+  readonly numLayers: number;
+  /** `bidirectional`. */
+  readonly bidirectional: boolean;
+  /** `batch_first`. */
+  readonly batchFirst: boolean;
+  /** `bias`. */
+  readonly bias: boolean;
+  /** `proj_size` (LSTM; 0 elsewhere). */
+  readonly projSize: number;
+  /** Number of directions, 1 or 2. */
+  readonly numDirections: number;
+  /** Size of the hidden state seen outside: projSize when set, else hiddenSize. */
+  readonly outputSize: number;
+  /** Parameters in PyTorch's order (the order of `state_dict()`). */
+  readonly params: readonly ParamInfo[];
+
+  /** @internal */ protected readonly layers: LayerDir[][];
+  /** @internal */ protected paramBlock = 0;
+  /** @internal */ protected readonly paramFloats: number;
+  private work = 0;
+  private workBytes = 0;
+  private readonly sessions = new Set<WeakRef<Session>>();
+
+  protected constructor(mode: CellMode, options: RecurrentOptions & { projSize?: number }, what: string) {
+    super(getEngine(), what);
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError('options', `expected an object with inputSize and hiddenSize, got ${describe(options)}`);
+    }
+    this.mode = mode;
+    this.inputSize = checkPositiveInt('options.inputSize', options.inputSize, MAX_DIM);
+    this.hiddenSize = checkPositiveInt('options.hiddenSize', options.hiddenSize, MAX_DIM);
+    this.numLayers = checkPositiveInt('options.numLayers', options.numLayers ?? 1, 1024);
+    this.bidirectional = checkBool('options.bidirectional', options.bidirectional ?? false);
+    this.batchFirst = checkBool('options.batchFirst', options.batchFirst ?? false);
+    this.bias = checkBool('options.bias', options.bias ?? true);
+    const proj = options.projSize ?? 0;
+    if (proj !== 0) {
+      if (mode !== 'LSTM') throw new InvalidArgumentError('options.projSize', 'is only supported by LSTM');
+      checkPositiveInt('options.projSize', proj, MAX_DIM);
+      if (proj >= this.hiddenSize) {
+        throw new InvalidArgumentError('options.projSize', `must be smaller than hiddenSize (${this.hiddenSize}), got ${proj}`);
+      }
+    }
+    this.projSize = proj;
+    this.numDirections = this.bidirectional ? 2 : 1;
+    this.outputSize = proj > 0 ? proj : this.hiddenSize;
+
+    const e = this.engine;
+    const G = mode === 'LSTM' ? 4 : mode === 'GRU' ? 3 : 1;
+    const U = e.constant(mode === 'LSTM' ? 'LSTM_U' : mode === 'GRU' ? 'GRU_U' : 'RNN_U');
+    const NR = e.constant(mode === 'LSTM' ? 'LSTM_NR' : mode === 'GRU' ? 'GRU_NR' : 'RNN_NR');
+    const PU = e.constant('PROJ_U');
+    const H = this.hiddenSize;
+    const params: ParamInfo[] = [];
+    const layers: LayerDir[][] = [];
+    let offset = 0;
+    const add = (name: string, shape: number[], g: number, h: number, k: number, u: number, nr: number): ParamInfo => {
+      const packed = alignUp(Math.ceil(h / u) * k * nr * FLOAT) / FLOAT;
+      const p: ParamInfo = { name, shape, G: g, H: h, K: k, U: u, NR: nr, offset, packed };
+      offset += packed;
+      params.push(p);
+      return p;
+    };
+    for (let l = 0; l < this.numLayers; l++) {
+      const dirs: LayerDir[] = [];
+      const inSize = l === 0 ? this.inputSize : this.numDirections * this.outputSize;
+      for (let d = 0; d < this.numDirections; d++) {
+        const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+        const wih = add(`weight_ih${sfx}`, [G * H, inSize], G, H, inSize, U, NR);
+        const whh = add(`weight_hh${sfx}`, [G * H, this.outputSize], G, H, this.outputSize, U, NR);
+        const bih = this.bias ? add(`bias_ih${sfx}`, [G * H], G, H, 1, U, NR) : undefined;
+        const bhh = this.bias ? add(`bias_hh${sfx}`, [G * H], G, H, 1, U, NR) : undefined;
+        const whr = proj > 0 ? add(`weight_hr${sfx}`, [proj, H], 1, proj, H, PU, 16) : undefined;
+        dirs.push({ wih, whh, bih, bhh, whr, inputSize: inSize });
+      }
+      layers.push(dirs);
+    }
+    this.params = params;
+    this.layers = layers;
+    this.paramFloats = offset;
+    this.paramBlock = this.allocBlock(offset * FLOAT);
+    this.resetParameters(options.seed);
+  }
+
+  /**
+   * Re-draws every parameter uniformly in [-1/sqrt(hiddenSize), 1/sqrt(hiddenSize)] (PyTorch's
+   * `reset_parameters`), from `seed` (default: a random seed). The distribution is PyTorch's; the random stream
+   * is this library's own (see {@link Random}).
+   */
+  resetParameters(seed?: number): void {
+    this.assertAlive();
+    const rng = new Random(seed ?? Math.floor(Math.random() * 2 ** 31));
+    const k = 1 / Math.sqrt(this.hiddenSize);
+    const raw: Record<string, Float32Array> = {};
+    for (const p of this.params) {
+      const n = p.shape.reduce((a, b) => a * b, 1);
+      const a = new Float32Array(n);
+      for (let i = 0; i < n; i++) a[i] = rng.uniform(-k, k);
+      raw[p.name] = a;
+    }
+    this.writeParams(raw);
+  }
+
+  /** Packs raw PyTorch-layout arrays (already validated) into the parameter block. */
+  private writeParams(raw: Record<string, ArrayLike<number>>): void {
+    const e = this.engine;
+    let maxRaw = 0;
+    for (const p of this.params) maxRaw = Math.max(maxRaw, p.shape.reduce((a, b) => a * b, 1));
+    const stage = e.alloc(maxRaw * FLOAT);
+    try {
+      for (const p of this.params) {
+        const src = raw[p.name];
+        if (!src) continue;
+        e.f32().set(src, stage / FLOAT);
+        e.k.pack_forward(this.paramBlock + p.offset * FLOAT, stage, p.G, p.H, p.K, p.U, p.NR);
+      }
+    } finally {
+      e.release(stage);
+    }
+  }
+
+  /**
+   * Loads weights given under PyTorch's names (`weight_ih_l0`, `bias_hh_l1_reverse`, `weight_hr_l0`, ...).
+   *
+   * `stateDict` is a plain object or Map of name to `{ shape, data }` or a bare numeric array, or the bytes of a
+   * `.safetensors` file (F32, F64, F16, BF16). With `prefix` (e.g. `'rnn.'`) only names under it are read.
+   * With `strict` (default) a missing or unexpected tensor under the prefix is an error. A wrongly shaped tensor
+   * is always an error; the message names the tensor and the expected shape. Nothing is written unless every
+   * tensor is valid.
+   */
+  loadStateDict(stateDict: StateDictInput, options: { prefix?: string; strict?: boolean } = {}): void {
+    this.assertAlive();
+    const prefix = options.prefix ?? '';
+    const strict = options.strict ?? true;
+    const entries = normalizeStateDict(stateDict);
+    const raw: Record<string, ArrayLike<number>> = {};
+    const expected = new Map(this.params.map((p) => [prefix + p.name, p]));
+    for (const [name, t] of entries) {
+      if (!name.startsWith(prefix)) continue;
+      const p = expected.get(name);
+      if (!p) {
+        if (strict) {
+          throw new StateDictError(name, `unexpected tensor for ${this.describeArch()}; expected one of ` +
+            `${[...expected.keys()].join(', ')}`);
+        }
+        continue;
+      }
+      const n = p.shape.reduce((a, b) => a * b, 1);
+      if (t.shape) {
+        if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
+          throw new StateDictError(name, `expected shape ${shapeStr(p.shape)}, got ${shapeStr(t.shape)}`);
+        }
+      }
+      if (t.data.length !== n) {
+        throw new StateDictError(name, `expected ${n} values (shape ${shapeStr(p.shape)}), got ${t.data.length}`);
+      }
+      for (let i = 0; i < n; i++) {
+        if (!Number.isFinite(t.data[i]!)) {
+          throw new StateDictError(name, `element ${i} is ${t.data[i]}; weights must be finite`);
+        }
+      }
+      raw[p.name] = t.data;
+    }
+    if (strict) {
+      for (const [name, p] of expected) {
+        if (!raw[p.name]) {
+          throw new StateDictError(name, `missing tensor of shape ${shapeStr(p.shape)} for ${this.describeArch()}`);
+        }
+      }
+    }
+    this.writeParams(raw);
+  }
+
+  /** The parameters under PyTorch's names and shapes (copies), optionally under a prefix. */
+  stateDict(options: { prefix?: string } = {}): Record<string, Tensor> {
+    this.assertAlive();
+    const prefix = options.prefix ?? '';
+    const e = this.engine;
+    const out: Record<string, Tensor> = {};
+    let maxRaw = 0;
+    for (const p of this.params) maxRaw = Math.max(maxRaw, p.shape.reduce((a, b) => a * b, 1));
+    const stage = e.alloc(maxRaw * FLOAT);
+    try {
+      for (const p of this.params) {
+        const n = p.shape.reduce((a, b) => a * b, 1);
+        e.k.pack_backward(stage, this.paramBlock + p.offset * FLOAT, p.G, p.H, p.K, p.U, p.NR);
+        out[prefix + p.name] = new Tensor(e.f32().slice(stage / FLOAT, stage / FLOAT + n), p.shape);
+      }
+    } finally {
+      e.release(stage);
+    }
+    return out;
+  }
+
+  /** Number of trainable scalars (as `sum(p.numel() for p in model.parameters())`). */
+  get numParameters(): number {
+    return this.params.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
+  }
+
+  /** A one-line description, e.g. `LSTM(32, 64, num_layers=2, bidirectional=True)`. */
+  describeArch(): string {
+    const parts = [`${this.inputSize}`, `${this.hiddenSize}`];
+    if (this.numLayers !== 1) parts.push(`num_layers=${this.numLayers}`);
+    if (this.mode === 'RNN_RELU') parts.push("nonlinearity='relu'");
+    if (!this.bias) parts.push('bias=False');
+    if (this.batchFirst) parts.push('batch_first=True');
+    if (this.bidirectional) parts.push('bidirectional=True');
+    if (this.projSize) parts.push(`proj_size=${this.projSize}`);
+    const name = this.mode.startsWith('RNN') ? 'RNN' : this.mode;
+    return `${name}(${parts.join(', ')})`;
+  }
+
+  /**
+   * Runs the layer over whole sequences, exactly as PyTorch's `forward`.
+   * @param input (T, B, inputSize), or (B, T, inputSize) with batchFirst, or unbatched (T, inputSize).
+   */
+  forward(input: TensorLike, options: ForwardOptions = {}): ForwardResult {
+    this.assertAlive();
+    const x = checkTensor('input', input);
+    const D = this.numDirections;
+    const L = this.numLayers;
+    const Hout = this.outputSize;
+    const H = this.hiddenSize;
+    const I = this.inputSize;
+    let T: number;
+    let B: number;
+    let batched = true;
+    if (x.shape.length === 2) {
+      batched = false;
+      T = x.shape[0]!;
+      B = 1;
+      if (x.shape[1] !== I) {
+        throw new ShapeError('input', `expected unbatched shape [T, ${I}], got ${shapeStr(x.shape)}`, [-1, I], x.shape);
+      }
+    } else if (x.shape.length === 3) {
+      T = this.batchFirst ? x.shape[1]! : x.shape[0]!;
+      B = this.batchFirst ? x.shape[0]! : x.shape[1]!;
+      if (x.shape[2] !== I) {
+        const exp = this.batchFirst ? '[B, T, ' : '[T, B, ';
+        throw new ShapeError('input', `expected shape ${exp}${I}], got ${shapeStr(x.shape)}`,
+          this.batchFirst ? [-1, -1, I] : [-1, -1, I], x.shape);
+      }
+    } else {
+      throw new ShapeError('input', `expected 3 dimensions ${this.batchFirst ? '(B, T, I)' : '(T, B, I)'} or 2 ` +
+        `(T, I), got ${shapeStr(x.shape)}`, undefined, x.shape);
+    }
+    if (T < 1) throw new ShapeError('input', `sequence length must be at least 1, got ${shapeStr(x.shape)}`);
+    if (B < 1) throw new ShapeError('input', `batch size must be at least 1, got ${shapeStr(x.shape)}`);
+    checkFinite('input', x.data);
+    const hShape = batched ? [D * L, B, Hout] : [D * L, Hout];
+    const cShape = batched ? [D * L, B, H] : [D * L, H];
+    const h0 = options.h0 === undefined ? undefined : checkState('h0', options.h0, hShape);
+    let c0: TensorLike | undefined;
+    if (options.c0 !== undefined) {
+      if (this.mode !== 'LSTM') throw new InvalidArgumentError('c0', `only LSTM has a cell state; ${this.mode} takes h0 only`);
+      c0 = checkState('c0', options.c0, cShape);
+    }
+    const lengths = options.lengths === undefined ? undefined : checkLengths(options.lengths, B, T);
+
+    const lay = this.ensureWork(T, B, false);
+    const e = this.engine;
+    const f = e.f32();
+    // Input, time-major.
+    if (this.batchFirst && batched) {
+      for (let b = 0; b < B; b++) {
+        for (let t = 0; t < T; t++) {
+          const src = (b * T + t) * I;
+          const dst = lay.x / FLOAT + (t * B + b) * I;
+          for (let i = 0; i < I; i++) f[dst + i] = x.data[src + i]!;
+        }
+      }
+    } else {
+      f.set(x.data, lay.x / FLOAT);
+    }
+    if (h0) f.set(h0.data, lay.h0 / FLOAT);
+    if (c0) f.set(c0.data, lay.c0 / FLOAT);
+    if (lengths) e.i32().set(lengths, lay.lengths / 4);
+    const outPtr = this.runLayers(lay, T, B, lay.x, h0 ? lay.h0 : 0, c0 ? lay.c0 : 0, lay.hN, lay.cN,
+      lengths ? lay.lengths : 0, false);
+
+    // Copy out.
+    const fo = e.f32();
+    const W = D * Hout;
+    let output: Float32Array;
+    if (this.batchFirst && batched) {
+      output = new Float32Array(T * B * W);
+      for (let t = 0; t < T; t++) {
+        for (let b = 0; b < B; b++) {
+          const src = outPtr / FLOAT + (t * B + b) * W;
+          output.set(fo.subarray(src, src + W), (b * T + t) * W);
+        }
+      }
+    } else {
+      output = fo.slice(outPtr / FLOAT, outPtr / FLOAT + T * B * W);
+    }
+    const oShape = !batched ? [T, W] : this.batchFirst ? [B, T, W] : [T, B, W];
+    const res: ForwardResult = {
+      output: new Tensor(output, oShape),
+      hN: new Tensor(fo.slice(lay.hN / FLOAT, lay.hN / FLOAT + D * L * B * Hout), hShape),
+    };
+    if (this.mode === 'LSTM') {
+      res.cN = new Tensor(fo.slice(lay.cN / FLOAT, lay.cN / FLOAT + D * L * B * H), cShape);
+    }
+    return res;
+  }
+
+  /** Scratch bytes one kernel call needs. */
+  private scratchBytes(T: number, B: number, train: boolean): number {
+    const k = this.engine.k;
+    const tr = train ? 1 : 0;
+    if (this.mode === 'LSTM') return k.lstm_scratch_bytes(T, B, this.hiddenSize, this.projSize, tr);
+    if (this.mode === 'GRU') return k.gru_scratch_bytes(T, B, this.hiddenSize, tr);
+    return k.rnn_scratch_bytes(T, B, this.hiddenSize, tr);
+  }
+
+  /** @internal Lays out (and grows when needed) the work block for T steps of B rows. */
+  protected ensureWork(T: number, B: number, train: boolean): WorkLayout {
+    const D = this.numDirections;
+    const L = this.numLayers;
+    const Hout = this.outputSize;
+    const H = this.hiddenSize;
+    const sizes = {
+      x: T * B * this.inputSize * FLOAT,
+      out0: T * B * D * Hout * FLOAT,
+      out1: L > 1 ? T * B * D * Hout * FLOAT : 0,
+      h0: L * D * B * Hout * FLOAT,
+      c0: L * D * B * H * FLOAT,
+      hN: L * D * B * Hout * FLOAT,
+      cN: L * D * B * H * FLOAT,
+      lengths: B * 4,
+      scratch: this.scratchBytes(T, B, train),
+    };
+    let off = 0;
+    const place = (n: number): number => {
+      const p = off;
+      off += alignUp(n);
+      return p;
+    };
+    const rel = {
+      x: place(sizes.x), out0: place(sizes.out0), out1: place(sizes.out1), h0: place(sizes.h0), c0: place(sizes.c0),
+      hN: place(sizes.hN), cN: place(sizes.cN), lengths: place(sizes.lengths), scratch: place(sizes.scratch),
+    };
+    if (off > this.workBytes) {
+      this.releaseBlock(this.work);
+      this.work = 0;
+      this.workBytes = 0;
+      this.work = this.allocBlock(off);
+      this.workBytes = off;
+    }
+    const w = this.work;
+    return {
+      x: w + rel.x, out: [w + rel.out0, L > 1 ? w + rel.out1 : w + rel.out0], h0: w + rel.h0, c0: w + rel.c0,
+      hN: w + rel.hN, cN: w + rel.cN, lengths: w + rel.lengths, scratch: w + rel.scratch, bytes: off,
+    };
+  }
+
+  /**
+   * @internal Runs every layer and direction. Pointers are byte offsets; h0/c0/lengths may be 0. Returns the
+   * pointer of the last layer's output (T, B, D*H_out).
+   */
+  protected runLayers(lay: WorkLayout, T: number, B: number, x: number, h0: number, c0: number, hN: number,
+                      cN: number, lengths: number, train: boolean): number {
+    const k = this.engine.k;
+    const D = this.numDirections;
+    const Hout = this.outputSize;
+    const H = this.hiddenSize;
+    const W = D * Hout;
+    const pb = this.paramBlock;
+    const P = (p?: ParamInfo): number => (p ? pb + p.offset * FLOAT : 0);
+    const act = this.mode === 'RNN_RELU' ? this.engine.constant('ACT_RELU') : this.engine.constant('ACT_TANH');
+    let input = x;
+    let out = lay.out[0];
+    for (let l = 0; l < this.numLayers; l++) {
+      out = lay.out[l % 2]!;
+      const ldx = l === 0 ? this.inputSize : W;
+      for (let d = 0; d < D; d++) {
+        const ld = this.layers[l]![d]!;
+        const idx = l * D + d;
+        const hNp = hN ? hN + idx * B * Hout * FLOAT : 0;
+        const h0p = h0 ? h0 + idx * B * Hout * FLOAT : 0;
+        const o = out + d * Hout * FLOAT;
+        const tr = train ? 1 : 0;
+        if (this.mode === 'LSTM') {
+          const cNp = cN ? cN + idx * B * H * FLOAT : 0;
+          const c0p = c0 ? c0 + idx * B * H * FLOAT : 0;
+          k.lstm_forward(o, W, hNp, cNp, input, ldx, h0p, c0p, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), P(ld.whr),
+            lengths, lay.scratch, T, B, ld.inputSize, H, this.projSize, d, tr);
+        } else if (this.mode === 'GRU') {
+          k.gru_forward(o, W, hNp, input, ldx, h0p, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
+            lay.scratch, T, B, ld.inputSize, H, d, tr);
+        } else {
+          k.rnn_forward(o, W, hNp, input, ldx, h0p, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
+            lay.scratch, T, B, ld.inputSize, H, act, d, tr);
+        }
+      }
+      input = out;
+    }
+    return out;
+  }
+
+  /**
+   * A stateful streaming session over this model for `batchSize` parallel streams: `step(x_t)` advances every
+   * stream by one time step and keeps the state in WebAssembly memory. Sessions share this model's weights;
+   * disposing the model disposes its sessions. Unidirectional models only (a reverse direction needs the
+   * future).
+   */
+  createSession(options: SessionOptions = {}): Session {
+    this.assertAlive();
+    if (this.bidirectional) {
+      throw new UnsupportedError('createSession: a bidirectional model cannot stream (its reverse direction reads ' +
+        'the whole sequence); use forward()');
+    }
+    const s = new Session(this, options);
+    this.sessions.add(new WeakRef(s));
+    return s;
+  }
+
+  /** @internal One step of B streams with state living at hPtr/cPtr (in place). Returns output pointer. */
+  stepInPlace(xData: ArrayLike<number>, B: number, hPtr: number, cPtr: number): { out: number } {
+    this.assertAlive();
+    const lay = this.ensureWork(1, B, false);
+    this.engine.f32().set(xData, lay.x / FLOAT);
+    const out = this.runLayers(lay, 1, B, lay.x, hPtr, cPtr, hPtr, cPtr, 0, false);
+    return { out };
+  }
+
+  protected override onDispose(): void {
+    for (const r of this.sessions) r.deref()?.dispose();
+    this.sessions.clear();
+  }
+}
+
+function checkBool(name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new InvalidArgumentError(name, `expected a boolean, got ${describe(v)}`);
+  return v;
+}
+
+function checkState(name: string, t: TensorLike, shape: number[]): TensorLike {
+  const s = checkTensor(name, t);
+  if (s.shape.length !== shape.length || s.shape.some((d, i) => d !== shape[i])) {
+    throw new ShapeError(name, `expected shape ${shapeStr(shape)}, got ${shapeStr(s.shape)}`, shape, s.shape);
+  }
+  checkFinite(name, s.data);
+  return s;
+}
+
+function checkLengths(lengths: ArrayLike<number>, B: number, T: number): Int32Array {
+  if (lengths === null || typeof lengths !== 'object' || typeof lengths.length !== 'number') {
+    throw new InvalidArgumentError('lengths', `expected ${B} integers, got ${describe(lengths)}`);
+  }
+  if (lengths.length !== B) {
+    throw new ShapeError('lengths', `expected ${B} entries (one per sequence of the batch), got ${lengths.length}`,
+      [B], [lengths.length]);
+  }
+  const out = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    const v = lengths[b]!;
+    if (!Number.isInteger(v) || v < 1 || v > T) {
+      throw new InvalidArgumentError('lengths', `entry ${b} must be an integer in [1, ${T}] (T = ${T}), got ${describe(v)}`);
+    }
+    out[b] = v;
+  }
+  return out;
+}
+
+/** An Elman RNN with tanh or ReLU, as `torch.nn.RNN`. */
+export class RNN extends RecurrentLayer {
+  /** `'tanh'` or `'relu'`. */
+  readonly nonlinearity: 'tanh' | 'relu';
+  /** Creates the layer with PyTorch's initialisation. Requires `await init()` first. */
+  constructor(options: RNNOptions) {
+    const nl = options?.nonlinearity ?? 'tanh';
+    if (nl !== 'tanh' && nl !== 'relu') {
+      throw new InvalidArgumentError('options.nonlinearity', `expected 'tanh' or 'relu', got ${describe(nl)}`);
+    }
+    super(nl === 'relu' ? 'RNN_RELU' : 'RNN_TANH', options, 'RNN');
+    this.nonlinearity = nl;
+  }
+}
+
+/** A long short-term memory layer, as `torch.nn.LSTM` (with optional `projSize`). */
+export class LSTM extends RecurrentLayer {
+  /** Creates the layer with PyTorch's initialisation. Requires `await init()` first. */
+  constructor(options: LSTMOptions) {
+    super('LSTM', options, 'LSTM');
+  }
+  /** As {@link RecurrentLayer.forward}; `cN` is always present. */
+  override forward(input: TensorLike, options: ForwardOptions = {}): Required<ForwardResult> {
+    return super.forward(input, options) as Required<ForwardResult>;
+  }
+}
+
+/** A gated recurrent unit layer, as `torch.nn.GRU`. */
+export class GRU extends RecurrentLayer {
+  /** Creates the layer with PyTorch's initialisation. Requires `await init()` first. */
+  constructor(options: GRUOptions) {
+    super('GRU', options, 'GRU');
+  }
+}
+
+/** Engine of a layer (for advanced use). */
+export function engineOf(layer: RecurrentLayer): Engine {
+  return layer.engine;
+}

@@ -1,0 +1,52 @@
+/**
+ * The ABI of the WebAssembly module (assembly/index.ts), typed. Every pointer is a byte offset into the one
+ * linear memory, every size a count of elements.
+ * @module
+ */
+
+/** Exports of `build/rnn-*.wasm`. */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  heap_base(): number;
+  copy_f32(dst: number, src: number, n: number): void;
+  zero_f32(dst: number, n: number): void;
+  tanh_f32(x: number): number;
+  sigmoid_f32(x: number): number;
+  exp_f32(x: number): number;
+  activation_forward(y: number, x: number, n: number, act: number): void;
+  gemm_forward(
+    C: number, ldc: number, A: number, lda: number, Bp: number, bias1: number, bias2: number,
+    M: number, K: number, nPanels: number, NR: number, accumulate: number,
+  ): void;
+  pack_forward(dst: number, src: number, G: number, H: number, K: number, U: number, NR: number): void;
+  pack_backward(dst: number, src: number, G: number, H: number, K: number, U: number, NR: number): void;
+  rnn_forward(
+    out: number, ldo: number, hN: number, x: number, ldx: number, h0: number,
+    Wih: number, Whh: number, bih: number, bhh: number, lengths: number, scratch: number,
+    T: number, B: number, I: number, H: number, act: number, reverse: number, train: number,
+  ): void;
+  rnn_scratch_bytes(T: number, B: number, H: number, train: number): number;
+  lstm_forward(
+    out: number, ldo: number, hN: number, cN: number, x: number, ldx: number, h0: number, c0: number,
+    Wih: number, Whh: number, bih: number, bhh: number, Whr: number, lengths: number, scratch: number,
+    T: number, B: number, I: number, H: number, P: number, reverse: number, train: number,
+  ): void;
+  lstm_scratch_bytes(T: number, B: number, H: number, P: number, train: number): number;
+  gru_forward(
+    out: number, ldo: number, hN: number, x: number, ldx: number, h0: number,
+    Wih: number, Whh: number, bih: number, bhh: number, lengths: number, scratch: number,
+    T: number, B: number, I: number, H: number, reverse: number, train: number,
+  ): void;
+  gru_scratch_bytes(T: number, B: number, H: number, train: number): number;
+  ACT_IDENTITY: WebAssembly.Global;
+  ACT_TANH: WebAssembly.Global;
+  ACT_SIGMOID: WebAssembly.Global;
+  ACT_RELU: WebAssembly.Global;
+  RNN_U: WebAssembly.Global;
+  RNN_NR: WebAssembly.Global;
+  LSTM_U: WebAssembly.Global;
+  LSTM_NR: WebAssembly.Global;
+  PROJ_U: WebAssembly.Global;
+  GRU_U: WebAssembly.Global;
+  GRU_NR: WebAssembly.Global;
+}

@@ -1,0 +1,81 @@
+/**
+ * Ownership of WebAssembly memory: every object that holds blocks derives from {@link WasmOwner}, which gives
+ * `dispose()`, `[Symbol.dispose]` (for `using`), a clear error on use after dispose, and a
+ * `FinalizationRegistry` safety net that frees the blocks of an owner the caller forgot to dispose.
+ * @module
+ */
+import { DisposedError } from '../errors.js';
+import type { Engine } from './engine.js';
+
+// Runtimes without explicit resource management still get a well-known key for `using` polyfills.
+(Symbol as { dispose?: symbol }).dispose ??= Symbol.for('Symbol.dispose');
+
+/** The blocks of one owner; kept apart from the owner so the finalizer can free them after the owner is gone. */
+interface Holdings {
+  engine: Engine;
+  blocks: Set<number>;
+}
+
+const registry = new FinalizationRegistry<Holdings>((h) => {
+  for (const b of h.blocks) h.engine.release(b);
+  h.blocks.clear();
+});
+
+/** Base class of objects owning WebAssembly memory. */
+export abstract class WasmOwner {
+  /** The engine whose memory this object lives in. */
+  readonly engine: Engine;
+  private readonly holdings: Holdings;
+  private disposed = false;
+  private readonly what: string;
+
+  protected constructor(engine: Engine, what: string) {
+    this.engine = engine;
+    this.what = what;
+    this.holdings = { engine, blocks: new Set() };
+    registry.register(this, this.holdings, this);
+  }
+
+  /** True after {@link dispose}. */
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Allocates a block owned by this object. */
+  protected allocBlock(bytes: number): number {
+    this.assertAlive();
+    const p = this.engine.alloc(bytes);
+    this.holdings.blocks.add(p);
+    return p;
+  }
+
+  /** Frees a block owned by this object. */
+  protected releaseBlock(ptr: number): void {
+    if (ptr === 0 || !this.holdings.blocks.has(ptr)) return;
+    this.holdings.blocks.delete(ptr);
+    this.engine.release(ptr);
+  }
+
+  /** Throws {@link DisposedError} after dispose. */
+  protected assertAlive(): void {
+    if (this.disposed) throw new DisposedError(this.what);
+  }
+
+  /** Hook for subclasses, run once before the blocks are freed. */
+  protected onDispose(): void {}
+
+  /** Frees the WebAssembly memory this object owns. Idempotent; any later use throws {@link DisposedError}. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.onDispose();
+    this.disposed = true;
+    for (const b of this.holdings.blocks) this.engine.release(b);
+    this.holdings.blocks.clear();
+    registry.unregister(this);
+  }
+
+  /** Same as {@link dispose}, for `using` declarations. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

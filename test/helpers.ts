@@ -1,0 +1,59 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+
+export const fixturesDir = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+export interface T {
+  shape: number[];
+  data: number[];
+}
+
+export interface ForwardFixture {
+  name: string;
+  mode: 'LSTM' | 'GRU' | 'RNN_TANH' | 'RNN_RELU';
+  options: {
+    inputSize: number;
+    hiddenSize: number;
+    numLayers: number;
+    bidirectional: boolean;
+    batchFirst: boolean;
+    bias: boolean;
+    projSize: number;
+    nonlinearity?: 'tanh' | 'relu';
+  };
+  stateDict: Record<string, T>;
+  input: T;
+  h0?: T;
+  c0?: T;
+  lengths?: number[];
+  output: T;
+  hN: T;
+  cN?: T;
+}
+
+export function loadForwardFixtures(): ForwardFixture[] {
+  const dir = `${fixturesDir}forward/`;
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(dir + f, 'utf8')) as ForwardFixture);
+}
+
+/** Largest absolute difference; fails on length mismatch or NaN. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+export function expectClose(actual: { shape: readonly number[]; data: ArrayLike<number> }, expected: T, tol: number,
+                            what = ''): void {
+  expect([...actual.shape], `${what} shape`).toEqual(expected.shape);
+  const d = maxAbsDiff(actual.data, expected.data);
+  expect(d, `${what} max |diff| = ${d}`).toBeLessThanOrEqual(tol);
+}
