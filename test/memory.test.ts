@@ -1,0 +1,79 @@
+// WebAssembly memory stays flat across create/forward/dispose cycles, survives growth with live models, and the
+// finalizer frees what a caller forgot to dispose.
+import { beforeAll, expect, it } from 'vitest';
+import { GRU, LSTM, RNN, Random, init, type Engine, type RecurrentLayer } from '../src/index.js';
+import { maxAbsDiff } from './helpers.js';
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await init({ simd: 'simd', force: true });
+});
+
+function randn(n: number, seed: number): Float32Array {
+  const r = new Random(seed);
+  return Float32Array.from({ length: n }, () => r.normal());
+}
+
+it('10,000 create/forward/dispose cycles keep the memory size flat after warm-up', () => {
+  const x = randn(6 * 2 * 3, 1);
+  const kinds = [
+    () => new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2, seed: 1 }),
+    () => new GRU({ inputSize: 3, hiddenSize: 6, bidirectional: true, seed: 1 }),
+    () => new RNN({ inputSize: 3, hiddenSize: 7, seed: 1 }),
+  ];
+  const cycle = (i: number): void => {
+    const m = kinds[i % 3]!();
+    const T = 1 + (i % 6); // vary the work size too
+    m.forward({ data: x.subarray(0, T * 2 * 3), shape: [T, 2, 3] });
+    if (i % 7 === 0 && !m.bidirectional) m.createSession({ batchSize: 2 }).step(x.subarray(0, 6)); // freed by m.dispose()
+    m.dispose();
+  };
+  const base = engine.stats();
+  for (let i = 0; i < 300; i++) cycle(i);
+  const warm = engine.stats();
+  for (let i = 300; i < 10_000; i++) cycle(i);
+  const end = engine.stats();
+  expect(end.memoryBytes).toBe(warm.memoryBytes);
+  expect(end.topBytes).toBe(warm.topBytes);
+  expect(end.usedBytes).toBe(base.usedBytes);
+  expect(end.blocks).toBe(base.blocks);
+});
+
+it('memory growth during a call leaves every live model correct', () => {
+  const x = randn(4 * 2 * 3, 2);
+  const models: RecurrentLayer[] = [];
+  const expected: Float32Array[] = [];
+  for (let i = 0; i < 8; i++) {
+    const m = new LSTM({ inputSize: 3, hiddenSize: 8 + i, seed: i });
+    models.push(m);
+    expected.push(m.forward({ data: x, shape: [4, 2, 3] }).output.data);
+  }
+  const before = engine.stats().memoryBytes;
+  // A large model and a long sequence force the memory to grow several times.
+  const big = new GRU({ inputSize: 64, hiddenSize: 512, numLayers: 2, seed: 3 });
+  big.forward({ data: new Float32Array(300 * 4 * 64).fill(0.1), shape: [300, 4, 64] });
+  expect(engine.stats().memoryBytes).toBeGreaterThan(before);
+  for (let i = 0; i < models.length; i++) {
+    expect(maxAbsDiff(models[i]!.forward({ data: x, shape: [4, 2, 3] }).output.data, expected[i]!)).toBe(0);
+    models[i]!.dispose();
+  }
+  big.dispose();
+});
+
+it('the finalizer frees models that were never disposed', async () => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  expect(gc, 'run with --expose-gc (vitest.config.ts sets it)').toBeTypeOf('function');
+  const base = engine.stats().usedBytes;
+  (() => {
+    for (let i = 0; i < 50; i++) {
+      const m = new LSTM({ inputSize: 4, hiddenSize: 16, seed: i });
+      m.forward({ data: new Float32Array(4 * 3 * 4), shape: [4, 3, 4] });
+    }
+  })();
+  expect(engine.stats().usedBytes).toBeGreaterThan(base);
+  for (let i = 0; i < 20 && engine.stats().usedBytes > base; i++) {
+    gc!();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(engine.stats().usedBytes).toBe(base);
+});
