@@ -1,0 +1,76 @@
+// Compute peak of WebAssembly 128-bit SIMD on one core: f32x4 multiply-add with independent accumulators.
+// Every f32x4 multiply + add counts 8 flops (4 lanes x 2); with relaxed SIMD one relaxed_madd counts 8 too.
+//
+// A product must not be loop-invariant, or the compilers (Binaryen, then V8's scheduler) hoist it out of the
+// loop and only the adds remain; and no more than 16 vectors may be live, or V8 spills accumulators to the
+// stack. The shapes (the bench reports the best of chain12 and load8 as the peak):
+//  - peak_chain (chain12): acc_i = acc_i * m + c over 12 accumulators, registers only (12 + m + c = 14 XMM
+//    registers). Each add waits for its multiply, so 12 chains must cover mul + add latency: peak_chain6 (6
+//    chains) is the probe that shows whether 12 are enough (if chain12 is well under 2x chain6, it is bound by
+//    throughput, which is what a peak should be).
+//  - peak_load8 (load8): acc_i += load(p + 16 i) * s over 8 accumulators: the shape of a GEMM inner loop
+//    (acc += panel * splat), re-reading the same 128 bytes (L1 only). 12 would not fit: V8 schedules all the
+//    loads first and spills.
+
+// @ts-ignore: decorator
+@inline function fma(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+// @ts-ignore: decorator
+@inline function hsum12(a0: v128, a1: v128, a2: v128, a3: v128, a4: v128, a5: v128, a6: v128, a7: v128,
+                        a8: v128, a9: v128, a10: v128, a11: v128): f32 {
+  const t = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)));
+  const u = f32x4.add(f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11)), t);
+  return f32x4.extract_lane(u, 0) + f32x4.extract_lane(u, 1) + f32x4.extract_lane(u, 2) + f32x4.extract_lane(u, 3);
+}
+
+/** n iterations of acc_i = acc_i * m + c over 12 accumulators; returns their sum so nothing is dead. */
+export function peak_chain(n: i32, seed: f32, p: usize): f32 {
+  // m and c come from memory: as constants V8 would rematerialise them inside the loop (extra instructions).
+  v128.store(p, f32x4.splat(0.9999999));
+  v128.store(p, f32x4.splat(seed * 1e-7), 16);
+  const m = v128.load(p), c = v128.load(p, 16);
+  let a0 = f32x4.splat(seed), a1 = f32x4.splat(seed + 1), a2 = f32x4.splat(seed + 2), a3 = f32x4.splat(seed + 3);
+  let a4 = f32x4.splat(seed + 4), a5 = f32x4.splat(seed + 5), a6 = f32x4.splat(seed + 6);
+  let a7 = f32x4.splat(seed + 7), a8 = f32x4.splat(seed + 8), a9 = f32x4.splat(seed + 9);
+  let a10 = f32x4.splat(seed + 10), a11 = f32x4.splat(seed + 11);
+  for (let i = 0; i < n; i++) {
+    a0 = fma(a0, m, c); a1 = fma(a1, m, c); a2 = fma(a2, m, c); a3 = fma(a3, m, c);
+    a4 = fma(a4, m, c); a5 = fma(a5, m, c); a6 = fma(a6, m, c); a7 = fma(a7, m, c);
+    a8 = fma(a8, m, c); a9 = fma(a9, m, c); a10 = fma(a10, m, c); a11 = fma(a11, m, c);
+  }
+  return hsum12(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11);
+}
+
+/** n iterations of acc_i += load(p + 16 i) * s over 8 accumulators (8 loads + 8 accumulators + s fit). */
+export function peak_load8(n: i32, seed: f32, p: usize): f32 {
+  for (let i = 0; i < 32; i++) store<f32>(p + (<usize>i << 2), seed + <f32>i * 0.01);
+  const s = f32x4.splat(1e-7);
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), a5 = f32x4.splat(0), a6 = f32x4.splat(0), a7 = f32x4.splat(0);
+  for (let i = 0; i < n; i++) {
+    a0 = fma(v128.load(p), s, a0); a1 = fma(v128.load(p, 16), s, a1);
+    a2 = fma(v128.load(p, 32), s, a2); a3 = fma(v128.load(p, 48), s, a3);
+    a4 = fma(v128.load(p, 64), s, a4); a5 = fma(v128.load(p, 80), s, a5);
+    a6 = fma(v128.load(p, 96), s, a6); a7 = fma(v128.load(p, 112), s, a7);
+  }
+  const t = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)));
+  return f32x4.extract_lane(t, 0) + f32x4.extract_lane(t, 1) + f32x4.extract_lane(t, 2) + f32x4.extract_lane(t, 3);
+}
+
+/** acc_i = acc_i * m + c over 6 accumulators (latency probe: half of peak_chain's if that one is latency-bound). */
+export function peak_chain6(n: i32, seed: f32, p: usize): f32 {
+  v128.store(p, f32x4.splat(0.9999999));
+  v128.store(p, f32x4.splat(seed * 1e-7), 16);
+  const m = v128.load(p), c = v128.load(p, 16);
+  let a0 = f32x4.splat(seed), a1 = f32x4.splat(seed + 1), a2 = f32x4.splat(seed + 2), a3 = f32x4.splat(seed + 3);
+  let a4 = f32x4.splat(seed + 4), a5 = f32x4.splat(seed + 5);
+  for (let i = 0; i < n; i++) {
+    a0 = fma(a0, m, c); a1 = fma(a1, m, c); a2 = fma(a2, m, c); a3 = fma(a3, m, c);
+    a4 = fma(a4, m, c); a5 = fma(a5, m, c);
+  }
+  const t = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(a4, a5));
+  return f32x4.extract_lane(t, 0) + f32x4.extract_lane(t, 1) + f32x4.extract_lane(t, 2) + f32x4.extract_lane(t, 3);
+}

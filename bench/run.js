@@ -1,0 +1,97 @@
+// Builds the benchmarks (AssemblyScript peak kernels with asc, TypeScript with esbuild into bench/.build/) and
+// runs them, each in a fresh node process: bench/peak, then bench/forward. Expects `npm run build` to have run
+// (the `bench` npm script does it). Other arguments go to bench/forward (e.g. --cells LSTM --hidden 256; with npm:
+// `npm run bench -- --cells LSTM`); a filtered run writes no results file.
+// --relaxed also runs bench/forward on the relaxed-SIMD build (node --experimental-wasm-relaxed-simd).
+// --no-forward skips bench/forward (peak only, or peak and --profile).
+// --profile also runs bench/split (input projection vs recurrent steps at H256) and a --cpu-prof of LSTM H256 B32.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import asc from 'assemblyscript/asc';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+const out = path.join(root, 'bench', '.build');
+const args = process.argv.slice(2);
+const flag = (f) => {
+  const i = args.indexOf(f);
+  if (i < 0) return false;
+  args.splice(i, 1);
+  return true;
+};
+const relaxed = flag('--relaxed');
+const profile = flag('--profile');
+const onlyPeak = flag('--no-forward');
+
+for (const f of ['build/rnn-simd.wasm', 'dist/index.js']) {
+  if (!fs.existsSync(path.join(root, f))) {
+    console.error(`${f} is missing: run \`npm run build\` first (or \`npm run bench\`)`);
+    process.exit(1);
+  }
+}
+fs.mkdirSync(out, { recursive: true });
+
+// 1. Peak kernels. A bench-specific config: the root asconfig.json imports memory, which these kernels must not.
+for (const target of ['simd', 'relaxed']) {
+  const { error, stderr } = await asc.main(
+    ['bench/assembly/peak.ts', '--config', 'bench/asconfig.json', '--target', target],
+    { stdout: process.stdout, stderr: process.stderr },
+  );
+  if (error) {
+    console.error(`asc failed (${target}): ${error.message}\n${stderr.toString()}`);
+    process.exit(1);
+  }
+}
+
+// 2. TypeScript entry points. The library is bundled from dist/ (the code users get) and told where its .wasm is.
+await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: ['bench/peak.ts', 'bench/forward.ts', 'bench/split.ts', 'bench/profile-report.ts'],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'es2022',
+  outdir: 'bench/.build',
+  sourcemap: true,
+  logLevel: 'warning',
+});
+
+// 3. Run, one fresh process per benchmark.
+const runId = `${Date.now()}-${process.pid}`;
+const env = { ...process.env, RNN_BENCH_RUN: runId };
+const node = (nodeArgs, script, scriptArgs = []) => {
+  const r = spawnSync(process.execPath, [...nodeArgs, path.join(out, script), ...scriptArgs],
+    { stdio: 'inherit', env, cwd: root });
+  if (r.status !== 0) {
+    console.error(`${script} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status ?? 1);
+  }
+};
+const t0 = performance.now();
+// A filtered bench/forward run leaves the results files alone, bench/peak's included.
+node([], 'peak.js', args.length ? ['--no-write'] : []);
+if (!onlyPeak) {
+  node([], 'forward.js', args);
+  if (relaxed) node(['--experimental-wasm-relaxed-simd'], 'forward.js', ['--flavour', 'relaxed', ...args]);
+}
+{
+  if (profile) {
+    // A copy of the kernels with a name section, so the profile names WebAssembly functions (same code section).
+    const { error } = await asc.main(['assembly/index.ts', '--target', 'simd', '--debug',
+      '-o', 'bench/.build/rnn-simd-named.wasm', '-t', 'bench/.build/rnn-simd-named.wat'],
+      { stdout: process.stdout, stderr: process.stderr });
+    if (error) {
+      console.error(`asc failed (named kernels): ${error.message}`);
+      process.exit(1);
+    }
+    node([], 'split.js');
+    const dir = path.join(out, 'prof');
+    fs.rmSync(dir, { recursive: true, force: true });
+    node(['--cpu-prof', '--cpu-prof-dir', dir], 'split.js', ['--profile-loop', 'LSTM']);
+    node([], 'profile-report.js', [dir]);
+  }
+}
+console.log(`\nbench done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
