@@ -174,17 +174,58 @@ describe('state dict', () => {
     other.dispose();
   });
 
-  it('reads F64 and F16 safetensors', () => {
+  it('reads F64 and F16 safetensors, and a PyTorch-written file under a prefix', () => {
     const m = new GRU({ inputSize: 2, hiddenSize: 3, seed: 2 });
     const sd = m.stateDict();
     const f64 = writeSafetensors(sd, { dtype: 'F64' });
     const m2 = new GRU({ inputSize: 2, hiddenSize: 3, seed: 5 });
     m2.loadStateDict(f64);
     for (const [k, t] of Object.entries(m2.stateDict())) expect(maxAbsDiff(t.data, sd[k]!.data)).toBe(0);
+
+    // F16: values k/64 are exact in half precision; the file is laid out by hand as the spec says.
+    const names = Object.keys(sd).sort();
+    const header: Record<string, unknown> = {};
+    const halves: number[] = [];
+    const want: Record<string, number[]> = {};
+    for (const name of names) {
+      const n = sd[name]!.size;
+      const vals = Array.from({ length: n }, (_, i) => ((i * 7 + name.length) % 97 - 48) / 64);
+      want[name] = vals;
+      header[name] = { dtype: 'F16', shape: [...sd[name]!.shape], data_offsets: [halves.length * 2, (halves.length + n) * 2] };
+      for (const v of vals) halves.push(toHalf(v));
+    }
+    let json = JSON.stringify(header);
+    while ((json.length + 8) % 8) json += ' ';
+    const bytes = new Uint8Array(8 + json.length + halves.length * 2);
+    const dv = new DataView(bytes.buffer);
+    dv.setBigUint64(0, BigInt(json.length), true);
+    bytes.set(new TextEncoder().encode(json), 8);
+    halves.forEach((h, i) => dv.setUint16(8 + json.length + 2 * i, h, true));
+    m2.loadStateDict(bytes);
+    for (const [k, t] of Object.entries(m2.stateDict())) expect(Array.from(t.data)).toEqual(want[k]);
+
+    // A file written in Python from a torch.nn.LSTM state dict, beside unrelated tensors (prefix 'lstm.').
+    const fixture = readFileSync(fileURLToPath(new URL('./fixtures/safetensors/mixed.safetensors', import.meta.url)));
+    const l = new LSTM({ inputSize: 3, hiddenSize: 4 });
+    l.loadStateDict(fixture, { prefix: 'lstm.' });
+    expect(l.stateDict().weight_hh_l0!.shape).toEqual([16, 4]);
+    expect(() => l.loadStateDict(fixture)).toThrow(/unexpected tensor/);
     m.dispose();
     m2.dispose();
+    l.dispose();
   });
 });
+
+/** IEEE half bits of a value exactly representable in half precision (test helper). */
+function toHalf(v: number): number {
+  if (v === 0) return Object.is(v, -0) ? 0x8000 : 0;
+  const sign = v < 0 ? 0x8000 : 0;
+  const a = Math.abs(v);
+  const e = Math.floor(Math.log2(a));
+  if (e < -14) return sign | Math.round(a / 2 ** -24);
+  const mant = Math.round((a / 2 ** e - 1) * 1024);
+  return sign | ((e + 15) << 10) | mant;
+}
 
 describe('dispose', () => {
   it('frees memory, is idempotent, and use after dispose throws DisposedError', () => {
