@@ -9,7 +9,10 @@
 import { madd } from './simd';
 import { vsigmoid, vtanh } from './activations';
 import { gemm_forward } from './gemm';
-import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput } from './seq';
+import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
+import { pack_transpose } from './pack';
+import { colsum_forward, zero_f32 } from './simd';
+import { addUpstream, weightGrad, inputGrad } from './bptt';
 
 export const GRU_U: i32 = 4;
 export const GRU_NR: i32 = 12;
@@ -103,6 +106,7 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
                             Wih: usize, Whh: usize, bih: usize, bhh: usize, lengths: usize,
                             scratch: usize, T: i32, B: i32, I: i32, H: i32, reverse: i32, train: i32): void {
   const tr = train != 0;
+  const rev = reverse != 0;
   const nP = panels(H), Np = nP * 12, Hp = nP * 4;
   const chunk = tr ? T : chunkSteps(T, B * Np);
   const slots = tr ? T + 1 : 2;
@@ -112,22 +116,110 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
   const hSlot = <usize>(B * Hp) << 2;
   const rowX = <usize>(B * ldx) << 2, rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
 
-  loadState(hs, Hp, h0, H, B);
+  loadState(hs + <usize>slotOf(0, tr, rev, T) * hSlot, Hp, h0, H, B);
   let s = 0;
   for (let done = 0; done < T; done += chunk) {
     const n = min(chunk, T - done);
-    const t0 = reverse ? T - done - n : done;
+    const t0 = rev ? T - done - n : done;
     const gxBase = tr ? gx + <usize>t0 * rowG : gx;
     gemm_forward(gxBase, Np, x + <usize>t0 * rowX, ldx, Wih, bih, 0, n * B, I, nP, 12, 0);
     for (let j = 0; j < n; j++) {
-      const t = reverse ? t0 + n - 1 - j : t0 + j;
+      const t = rev ? t0 + n - 1 - j : t0 + j;
       const g = gxBase + <usize>(t - t0) * rowG;
-      const hp = hs + <usize>slotOf(s, tr) * hSlot, hn = hs + <usize>slotOf(s + 1, tr) * hSlot;
-      step(hn, tr ? g : 0, tr ? ns + <usize>s * hSlot : 0, g, hp, Hp, Whh, bhh, H, B, nP);
+      const hp = hs + <usize>slotOf(s, tr, rev, T) * hSlot, hn = hs + <usize>slotOf(s + 1, tr, rev, T) * hSlot;
+      step(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, Hp, Whh, bhh, H, B, nP);
       holdInactive(hn, hp, Hp, lengths, t, B);
       storeOutput(out + <usize>t * rowO, ldo, hn, Hp, H, lengths, t, B);
       s++;
     }
   }
-  storeState(hN, hs + <usize>slotOf(T, tr) * hSlot, Hp, H, B);
+  storeState(hN, hs + <usize>slotOf(T, tr, rev, T) * hSlot, Hp, H, B);
+}
+
+// @ts-ignore: decorator
+@inline function q16(n: i32): i32 { return ((n + 15) >> 4) << 4; }
+
+/** Bytes of scratch gru_backward needs besides the forward pass's training scratch. */
+export function gru_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32): usize {
+  const Np = panels(H) * 12, Wd = q16(H), Iq = q16(I), R = T * B;
+  return (<usize>Wd * Np + <usize>Iq * Np + <usize>2 * B * Wd + <usize>R * Np + <usize>max(H, I) * R +
+    <usize>R * Iq) << 2;
+}
+
+// @ts-ignore: decorator
+@inline function dsig(dy: v128, y: v128): v128 {
+  return f32x4.mul(dy, f32x4.mul(y, f32x4.sub(f32x4.splat(1), y)));
+}
+
+/**
+ * Backpropagation through time for one direction of one GRU layer, after gru_forward(..., train = 1); arguments
+ * as lstm_backward without cell state or projection. The recurrent pre-activation gradient (r, z and the
+ * W_hn h + b_hn part of n) overwrites the saved gates; the input one (r, z and the whole n pre-activation)
+ * differs in its n part and has its own buffer.
+ */
+export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
+                             dWih: usize, dWhh: usize, dbih: usize, dbhh: usize,
+                             dOut: usize, ldo: i32, dhN: usize,
+                             x: usize, ldx: i32, Wih: usize, Whh: usize, lengths: usize,
+                             scratch: usize, bscratch: usize, T: i32, B: i32, I: i32, H: i32, reverse: i32): void {
+  const rev = reverse != 0;
+  const nP = panels(H), Np = nP * 12, Hp = nP * 4;
+  const Wd = q16(H), Iq = q16(I), R = T * B;
+  const gx = scratch;
+  const hs = gx + (<usize>T * B * Np << 2);
+  const ns = hs + (<usize>(T + 1) * B * Hp << 2);
+  const hSlot = <usize>(B * Hp) << 2;
+  const WhhT = bscratch;
+  const WihT = WhhT + (<usize>Wd * Np << 2);
+  const dhA = WihT + (<usize>Iq * Np << 2);
+  const dhB = dhA + (<usize>B * Wd << 2);
+  const dAx = dhB + (<usize>B * Wd << 2);
+  const At = dAx + (<usize>R * Np << 2);
+  const dXt = At + (<usize>max(H, I) * R << 2);
+  const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
+
+  pack_transpose(WhhT, Whh, H, nP, 12);
+  pack_transpose(WihT, Wih, I, nP, 12);
+  loadState(dhA, Wd, dhN, H, B);
+  zero_f32(dhB, B * Wd);
+  let cur = dhA, nxt = dhB;
+  for (let j = T - 1; j >= 0; j--) {
+    const t = rev ? T - 1 - j : j;
+    addUpstream(cur, Wd, dOut ? dOut + <usize>t * rowO : 0, ldo, H, lengths, t, B);
+    const g = gx + <usize>t * rowG, gX = dAx + <usize>t * rowG;
+    const hBefore = hs + <usize>(rev ? t + 1 : t) * hSlot;
+    const nsT = ns + <usize>t * hSlot;
+    for (let b = 0; b < B; b++) {
+      const gb = g + (<usize>(b * Np) << 2), xb = gX + (<usize>(b * Np) << 2);
+      const dcur = cur + (<usize>(b * Wd) << 2), dnxt = nxt + (<usize>(b * Wd) << 2);
+      if (!isActive(lengths, b, t)) {
+        zero_f32(gb, Np); zero_f32(xb, Np);
+        memory.copy(dnxt, dcur, <usize>Wd << 2);
+        continue;
+      }
+      const hb = hBefore + (<usize>(b * Hp) << 2), nb = nsT + (<usize>(b * Hp) << 2);
+      for (let p = 0; p < nP; p++) {
+        const gt = gb + (<usize>(p * 12) << 2), xt = xb + (<usize>(p * 12) << 2), u = <usize>(p * 4) << 2;
+        const r = v128.load(gt), z = v128.load(gt, 16), n = v128.load(gt, 32);
+        const dh = v128.load(dcur + u);
+        const one = f32x4.splat(1);
+        const dz = f32x4.mul(dh, f32x4.sub(v128.load(hb + u), n));
+        const dan = f32x4.mul(f32x4.mul(dh, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
+        const dar = dsig(f32x4.mul(dan, v128.load(nb + u)), r);
+        const daz = dsig(dz, z);
+        v128.store(gt, dar); v128.store(gt, daz, 16); v128.store(gt, f32x4.mul(dan, r), 32);
+        v128.store(xt, dar); v128.store(xt, daz, 16); v128.store(xt, dan, 32);
+        v128.store(dnxt + u, f32x4.mul(dh, z));
+      }
+    }
+    gemm_forward(nxt, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 1);
+    const sw = cur; cur = nxt; nxt = sw;
+  }
+  storeState(dh0, cur, Wd, H, B);
+  const hPrev = hs + (rev ? hSlot : 0);
+  weightGrad(dWhh, hPrev, Hp, H, gx, Np, R, nP, 12, At);
+  weightGrad(dWih, x, ldx, I, dAx, Np, R, nP, 12, At);
+  if (dbih) colsum_forward(dbih, dAx, Np, R, Np, 1);
+  if (dbhh) colsum_forward(dbhh, gx, Np, R, Np, 1);
+  inputGrad(dX, lddx, accDx, dAx, Np, WihT, R, I, dXt);
 }

@@ -11,7 +11,10 @@
 import { madd } from './simd';
 import { vsigmoid, vtanh } from './activations';
 import { gemm_forward } from './gemm';
-import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput } from './seq';
+import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
+import { pack_transpose } from './pack';
+import { colsum_forward, zero_f32 } from './simd';
+import { addUpstream, prepareNext, weightGrad, inputGrad } from './bptt';
 
 export const LSTM_U: i32 = 4;
 export const LSTM_NR: i32 = 16;
@@ -115,6 +118,7 @@ export function lstm_forward(out: usize, ldo: i32, hN: usize, cN: usize,
                              scratch: usize, T: i32, B: i32, I: i32, H: i32, P: i32, reverse: i32,
                              train: i32): void {
   const tr = train != 0;
+  const rev = reverse != 0;
   const nP = panels(H), Np = nP * 16, Hp = nP * 4;
   const ldh = ldState(H, P), Hout = P > 0 ? P : H, nPP = (P + 15) >> 4;
   const chunk = tr ? T : chunkSteps(T, B * Np);
@@ -126,21 +130,22 @@ export function lstm_forward(out: usize, ldo: i32, hN: usize, cN: usize,
   const hSlot = <usize>(B * ldh) << 2, cSlot = <usize>(B * Hp) << 2, rSlot = <usize>(B * Hp) << 2;
   const rowX = <usize>(B * ldx) << 2, rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
 
-  loadState(hs, ldh, h0, Hout, B);
-  loadState(cs, Hp, c0, H, B);
+  const s0 = <usize>slotOf(0, tr, rev, T);
+  loadState(hs + s0 * hSlot, ldh, h0, Hout, B);
+  loadState(cs + s0 * cSlot, Hp, c0, H, B);
   let s = 0;
   for (let done = 0; done < T; done += chunk) {
     const n = min(chunk, T - done);
-    const t0 = reverse ? T - done - n : done;
+    const t0 = rev ? T - done - n : done;
     const gxBase = tr ? gx + <usize>t0 * rowG : gx;
     gemm_forward(gxBase, Np, x + <usize>t0 * rowX, ldx, Wih, bih, bhh, n * B, I, nP, 16, 0);
     for (let j = 0; j < n; j++) {
-      const t = reverse ? t0 + n - 1 - j : t0 + j;
+      const t = rev ? t0 + n - 1 - j : t0 + j;
       const g = gxBase + <usize>(t - t0) * rowG;
-      const hp = hs + <usize>slotOf(s, tr) * hSlot, hn = hs + <usize>slotOf(s + 1, tr) * hSlot;
-      const cp = cs + <usize>slotOf(s, tr) * cSlot, cn = cs + <usize>slotOf(s + 1, tr) * cSlot;
+      const hp = hs + <usize>slotOf(s, tr, rev, T) * hSlot, hn = hs + <usize>slotOf(s + 1, tr, rev, T) * hSlot;
+      const cp = cs + <usize>slotOf(s, tr, rev, T) * cSlot, cn = cs + <usize>slotOf(s + 1, tr, rev, T) * cSlot;
       if (P > 0) {
-        const r = rs + (tr ? <usize>s * rSlot : 0);
+        const r = rs + (tr ? <usize>t * rSlot : 0); // by time, for lstm_backward
         step(r, Hp, cn, tr ? g : 0, g, hp, ldh, cp, Hp, Whh, Hout, B, nP);
         gemm_forward(hn, ldh, r, Hp, Whr, 0, 0, B, H, nPP, 16, 0);
       } else {
@@ -152,6 +157,120 @@ export function lstm_forward(out: usize, ldo: i32, hN: usize, cN: usize,
       s++;
     }
   }
-  storeState(hN, hs + <usize>slotOf(T, tr) * hSlot, ldh, Hout, B);
-  storeState(cN, cs + <usize>slotOf(T, tr) * cSlot, Hp, H, B);
+  storeState(hN, hs + <usize>slotOf(T, tr, rev, T) * hSlot, ldh, Hout, B);
+  storeState(cN, cs + <usize>slotOf(T, tr, rev, T) * cSlot, Hp, H, B);
+}
+
+// Backward geometry: dh rows are as wide as the transposed W_hh produces (a multiple of 16).
+// @ts-ignore: decorator
+@inline function q16(n: i32): i32 { return ((n + 15) >> 4) << 4; }
+
+/** Bytes of scratch lstm_backward needs besides the forward pass's training scratch. */
+export function lstm_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32, P: i32): usize {
+  const nP = panels(H), Np = nP * 16, Hp = nP * 4, Hout = P > 0 ? P : H;
+  const Wd = q16(Hout), Iq = q16(I), Hq = q16(H), R = T * B;
+  let n = <usize>Wd * Np + <usize>Iq * Np + <usize>2 * B * Wd + <usize>B * Hp + <usize>max(max(Hout, I), H) * R +
+    <usize>R * Iq;
+  if (P > 0) n += <usize>Hq * Wd + <usize>B * Hq + <usize>R * Wd;
+  return n << 2;
+}
+
+// @ts-ignore: decorator
+@inline function dsig(dy: v128, y: v128): v128 {
+  return f32x4.mul(dy, f32x4.mul(y, f32x4.sub(f32x4.splat(1), y)));
+}
+
+/**
+ * Backpropagation through time for one direction of one LSTM layer, after lstm_forward(..., train = 1) with the
+ * same arguments and scratch. Upstream: dOut (T, B, ldo) at this direction's columns, dhN (B, Hout), dcN (B, H);
+ * each may be 0. Produces (adding to what is there) the packed weight gradients dWih, dWhh, dWhr and the bias
+ * gradients dbih, dbhh (may be 0 when there are no biases); writes (or adds, accDx) dX (T, B, lddx) and writes
+ * dh0 (B, Hout), dc0 (B, H) when non-zero. The saved gates are overwritten with dA.
+ */
+export function lstm_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize, dc0: usize,
+                              dWih: usize, dWhh: usize, dbih: usize, dbhh: usize, dWhr: usize,
+                              dOut: usize, ldo: i32, dhN: usize, dcN: usize,
+                              x: usize, ldx: i32, Wih: usize, Whh: usize, Whr: usize, lengths: usize,
+                              scratch: usize, bscratch: usize, T: i32, B: i32, I: i32, H: i32, P: i32,
+                              reverse: i32): void {
+  const rev = reverse != 0;
+  const nP = panels(H), Np = nP * 16, Hp = nP * 4;
+  const ldh = ldState(H, P), Hout = P > 0 ? P : H, nPP = (P + 15) >> 4;
+  const Wd = q16(Hout), Iq = q16(I), Hq = q16(H), R = T * B;
+  // Forward training scratch (see lstm_forward).
+  const gx = scratch;
+  const hs = gx + (<usize>T * B * Np << 2);
+  const cs = hs + (<usize>(T + 1) * B * ldh << 2);
+  const rs = cs + (<usize>(T + 1) * B * Hp << 2);
+  const hSlot = <usize>(B * ldh) << 2, cSlot = <usize>(B * Hp) << 2;
+  // Backward scratch.
+  const WhhT = bscratch;
+  const WihT = WhhT + (<usize>Wd * Np << 2);
+  const dhA = WihT + (<usize>Iq * Np << 2);
+  const dhB = dhA + (<usize>B * Wd << 2);
+  const dc = dhB + (<usize>B * Wd << 2);
+  const At = dc + (<usize>B * Hp << 2);
+  const dXt = At + (<usize>max(max(Hout, I), H) * R << 2);
+  const WhrT = dXt + (<usize>R * Iq << 2);
+  const dr = WhrT + (<usize>Hq * Wd << 2);
+  const dHall = dr + (<usize>B * Hq << 2);
+  const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
+
+  pack_transpose(WhhT, Whh, Hout, nP, 16);
+  pack_transpose(WihT, Wih, I, nP, 16);
+  if (P > 0) pack_transpose(WhrT, Whr, H, nPP, 16);
+  loadState(dhA, Wd, dhN, Hout, B);
+  zero_f32(dhB, B * Wd);
+  loadState(dc, Hp, dcN, H, B);
+  let cur = dhA, nxt = dhB;
+  for (let j = T - 1; j >= 0; j--) {
+    const t = rev ? T - 1 - j : j;
+    addUpstream(cur, Wd, dOut ? dOut + <usize>t * rowO : 0, ldo, Hout, lengths, t, B);
+    // The gradient reaching o * tanh(c): through W_hr with a projection.
+    let dR = cur, ldr = Wd;
+    if (P > 0) {
+      const dHt = dHall + (<usize>t * B * Wd << 2);
+      for (let b = 0; b < B; b++) {
+        const d = dHt + (<usize>(b * Wd) << 2);
+        if (isActive(lengths, b, t)) memory.copy(d, cur + (<usize>(b * Wd) << 2), <usize>Wd << 2);
+        else zero_f32(d, Wd);
+      }
+      gemm_forward(dr, Hq, cur, Wd, WhrT, 0, 0, B, Wd, Hq >> 4, 16, 0);
+      dR = dr; ldr = Hq;
+    }
+    const g = gx + <usize>t * rowG;
+    const cAfter = cs + <usize>(rev ? t : t + 1) * cSlot, cBefore = cs + <usize>(rev ? t + 1 : t) * cSlot;
+    for (let b = 0; b < B; b++) {
+      const gb = g + (<usize>(b * Np) << 2);
+      if (!isActive(lengths, b, t)) { zero_f32(gb, Np); continue; }
+      const ca = cAfter + (<usize>(b * Hp) << 2), cb = cBefore + (<usize>(b * Hp) << 2);
+      const db = dc + (<usize>(b * Hp) << 2), rb = dR + (<usize>(b * ldr) << 2);
+      for (let p = 0; p < nP; p++) {
+        const gt = gb + (<usize>(p * 16) << 2), u = <usize>(p * 4) << 2;
+        const i = v128.load(gt), f = v128.load(gt, 16), gg = v128.load(gt, 32), o = v128.load(gt, 48);
+        const tc = vtanh(v128.load(ca + u));
+        const dy = v128.load(rb + u);
+        const one = f32x4.splat(1);
+        const dcv = madd(f32x4.mul(dy, o), f32x4.sub(one, f32x4.mul(tc, tc)), v128.load(db + u));
+        v128.store(db + u, f32x4.mul(dcv, f));
+        v128.store(gt, dsig(f32x4.mul(dcv, gg), i));
+        v128.store(gt, dsig(f32x4.mul(dcv, v128.load(cb + u)), f), 16);
+        v128.store(gt, f32x4.mul(f32x4.mul(dcv, i), f32x4.sub(one, f32x4.mul(gg, gg))), 32);
+        v128.store(gt, dsig(f32x4.mul(dy, tc), o), 48);
+      }
+    }
+    prepareNext(nxt, cur, Wd, lengths, t, B);
+    gemm_forward(nxt, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 1);
+    const sw = cur; cur = nxt; nxt = sw;
+  }
+  storeState(dh0, cur, Wd, Hout, B);
+  storeState(dc0, dc, Hp, H, B);
+  // Weight gradients over all T*B rows at once; states entering times 0..T-1 are consecutive slots.
+  const hPrev = hs + (rev ? hSlot : 0);
+  weightGrad(dWhh, hPrev, ldh, Hout, gx, Np, R, nP, 16, At);
+  weightGrad(dWih, x, ldx, I, gx, Np, R, nP, 16, At);
+  if (dbih) colsum_forward(dbih, gx, Np, R, Np, 1);
+  if (dbhh) colsum_forward(dbhh, gx, Np, R, Np, 1);
+  if (P > 0) weightGrad(dWhr, rs, Hp, H, dHall, Wd, R, nPP, 16, At);
+  inputGrad(dX, lddx, accDx, gx, Np, WihT, R, I, dXt);
 }

@@ -5,7 +5,11 @@
 import { madd } from './simd';
 import { vact } from './activations';
 import { gemm_forward } from './gemm';
-import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput } from './seq';
+import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
+import { ACT_RELU } from './activations';
+import { pack_transpose } from './pack';
+import { colsum_forward, zero_f32 } from './simd';
+import { addUpstream, prepareNext, weightGrad, inputGrad } from './bptt';
 
 export const RNN_U: i32 = 16;
 export const RNN_NR: i32 = 16;
@@ -81,6 +85,7 @@ export function rnn_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
                             scratch: usize, T: i32, B: i32, I: i32, H: i32, act: i32, reverse: i32,
                             train: i32): void {
   const tr = train != 0;
+  const rev = reverse != 0;
   const nP = panels(H), Np = nP * 16;
   const chunk = tr ? T : chunkSteps(T, B * Np);
   const gx = scratch;
@@ -88,21 +93,88 @@ export function rnn_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
   const hSlot = <usize>(B * Np) << 2;
   const rowX = <usize>(B * ldx) << 2, rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
 
-  loadState(hs, Np, h0, H, B);
+  loadState(hs + <usize>slotOf(0, tr, rev, T) * hSlot, Np, h0, H, B);
   let s = 0;
   for (let done = 0; done < T; done += chunk) {
     const n = min(chunk, T - done);
-    const t0 = reverse ? T - done - n : done;
+    const t0 = rev ? T - done - n : done;
     const gxBase = tr ? gx + <usize>t0 * rowG : gx;
     gemm_forward(gxBase, Np, x + <usize>t0 * rowX, ldx, Wih, bih, bhh, n * B, I, nP, 16, 0);
     for (let j = 0; j < n; j++) {
-      const t = reverse ? t0 + n - 1 - j : t0 + j;
-      const hp = hs + <usize>slotOf(s, tr) * hSlot, hn = hs + <usize>slotOf(s + 1, tr) * hSlot;
+      const t = rev ? t0 + n - 1 - j : t0 + j;
+      const hp = hs + <usize>slotOf(s, tr, rev, T) * hSlot, hn = hs + <usize>slotOf(s + 1, tr, rev, T) * hSlot;
       step(hn, gxBase + <usize>(t - t0) * rowG, hp, Np, Whh, H, B, nP, act);
       holdInactive(hn, hp, Np, lengths, t, B);
       storeOutput(out + <usize>t * rowO, ldo, hn, Np, H, lengths, t, B);
       s++;
     }
   }
-  storeState(hN, hs + <usize>slotOf(T, tr) * hSlot, Np, H, B);
+  storeState(hN, hs + <usize>slotOf(T, tr, rev, T) * hSlot, Np, H, B);
+}
+
+/** Bytes of scratch rnn_backward needs besides the forward pass's training scratch. */
+export function rnn_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32): usize {
+  const Np = panels(H) * 16, Iq = ((I + 15) >> 4) << 4, R = T * B;
+  return (<usize>Np * Np + <usize>Iq * Np + <usize>2 * B * Np + <usize>max(H, I) * R + <usize>R * Iq) << 2;
+}
+
+/**
+ * Backpropagation through time for one direction of one RNN layer, after rnn_forward(..., train = 1); arguments
+ * as gru_backward plus the activation. dA = dh * act'(h) needs only the saved states (1 - h^2 for tanh; h > 0
+ * for ReLU, whose derivative at 0 PyTorch takes as 0).
+ */
+export function rnn_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
+                             dWih: usize, dWhh: usize, dbih: usize, dbhh: usize,
+                             dOut: usize, ldo: i32, dhN: usize,
+                             x: usize, ldx: i32, Wih: usize, Whh: usize, lengths: usize,
+                             scratch: usize, bscratch: usize, T: i32, B: i32, I: i32, H: i32, act: i32,
+                             reverse: i32): void {
+  const rev = reverse != 0;
+  const Np = panels(H) * 16, Iq = ((I + 15) >> 4) << 4, R = T * B;
+  const gx = scratch;
+  const hs = gx + (<usize>T * B * Np << 2);
+  const hSlot = <usize>(B * Np) << 2;
+  const WhhT = bscratch;
+  const WihT = WhhT + (<usize>Np * Np << 2);
+  const dhA = WihT + (<usize>Iq * Np << 2);
+  const dhB = dhA + (<usize>B * Np << 2);
+  const At = dhB + (<usize>B * Np << 2);
+  const dXt = At + (<usize>max(H, I) * R << 2);
+  const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
+  const relu = act == ACT_RELU;
+
+  pack_transpose(WhhT, Whh, H, Np >> 4, 16);
+  pack_transpose(WihT, Wih, I, Np >> 4, 16);
+  loadState(dhA, Np, dhN, H, B);
+  zero_f32(dhB, B * Np);
+  let cur = dhA, nxt = dhB;
+  for (let j = T - 1; j >= 0; j--) {
+    const t = rev ? T - 1 - j : j;
+    addUpstream(cur, Np, dOut ? dOut + <usize>t * rowO : 0, ldo, H, lengths, t, B);
+    const g = gx + <usize>t * rowG;
+    const hAfter = hs + <usize>(rev ? t : t + 1) * hSlot;
+    for (let b = 0; b < B; b++) {
+      const gb = g + (<usize>(b * Np) << 2);
+      if (!isActive(lengths, b, t)) { zero_f32(gb, Np); continue; }
+      const hb = hAfter + (<usize>(b * Np) << 2), db = cur + (<usize>(b * Np) << 2);
+      for (let c = 0; c < Np; c += 4) {
+        const u = <usize>c << 2;
+        const h = v128.load(hb + u), dh = v128.load(db + u);
+        const d = relu
+          ? v128.and(dh, f32x4.gt(h, f32x4.splat(0)))
+          : f32x4.mul(dh, f32x4.sub(f32x4.splat(1), f32x4.mul(h, h)));
+        v128.store(gb + u, d);
+      }
+    }
+    prepareNext(nxt, cur, Np, lengths, t, B);
+    gemm_forward(nxt, Np, g, Np, WhhT, 0, 0, B, Np, Np >> 4, 16, 1);
+    const sw = cur; cur = nxt; nxt = sw;
+  }
+  storeState(dh0, cur, Np, H, B);
+  const hPrev = hs + (rev ? hSlot : 0);
+  weightGrad(dWhh, hPrev, Np, H, gx, Np, R, Np >> 4, 16, At);
+  weightGrad(dWih, x, ldx, I, gx, Np, R, Np >> 4, 16, At);
+  if (dbih) colsum_forward(dbih, gx, Np, R, Np, 1);
+  if (dbhh) colsum_forward(dbhh, gx, Np, R, Np, 1);
+  inputGrad(dX, lddx, accDx, gx, Np, WihT, R, I, dXt);
 }

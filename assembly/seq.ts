@@ -4,9 +4,12 @@
 // - x: (T, B, ldx), time-major; row t*B + b. Layer 0 reads the user's input, later layers the previous output.
 // - out: (T, B, ldo); a direction writes Hout columns starting at its own column offset (the caller offsets
 //   the pointer), so a bidirectional layer fills [forward | reverse] exactly as PyTorch concatenates them.
-// - State slots: the state after processing s steps lives in slot s (training keeps all T + 1 slots for the
-//   backward pass) or in slot s & 1 (inference ping-pongs two). Each slot is B rows of a padded width, and the
-//   padding columns stay zero because padded weights and biases are zero.
+// - State slots: inference ping-pongs two slots (the state after s steps is in slot s & 1). Training keeps all
+//   T + 1 states in time order for the backward pass: forward, the state after time t is in slot t + 1 and h0 in
+//   slot 0; reverse, the state after time t is in slot t and h0 in slot T. Either way the states entering times
+//   0..T-1 are T consecutive slots (from slot 0 forward, slot 1 reverse), which lets the weight gradients be
+//   single GEMMs over all time steps. Each slot is B rows of a padded width, and the padding columns stay zero
+//   because padded weights and biases are zero.
 // - lengths (i32[B], optional): at time t a row is active when t < lengths[b]. An inactive row keeps its state
 //   and outputs zeros. Forward this freezes a finished sequence at its own last step; reverse it holds h0 until
 //   the sequence's own last element is reached, which is how PyTorch runs packed sequences backwards.
@@ -24,8 +27,8 @@ export const CHUNK_FLOATS: i32 = 1 << 20;
 }
 
 // @ts-ignore: decorator
-@inline export function slotOf(s: i32, train: bool): i32 {
-  return train ? s : (s & 1);
+@inline export function slotOf(s: i32, train: bool, reverse: bool, T: i32): i32 {
+  return train ? (reverse ? T - s : s) : (s & 1);
 }
 
 // @ts-ignore: decorator

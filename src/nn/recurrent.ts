@@ -15,6 +15,7 @@ import { checkFinite, checkPositiveInt, checkTensor, describe, shapeStr, Tensor,
 import { Random } from './random.js';
 import { normalizeStateDict, type StateDictInput } from '../io/state-dict.js';
 import { Session, type SessionOptions } from './session.js';
+import type { Parameter } from '../train/parameter.js';
 
 /** Kind of recurrent cell, in PyTorch's `mode` names. */
 export type CellMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
@@ -64,6 +65,8 @@ export interface ForwardOptions {
    * PyTorch's packed sequences.
    */
   lengths?: ArrayLike<number>;
+  /** Keep the activations for {@link RecurrentLayer.backward} (training). Default false. */
+  train?: boolean;
 }
 
 /** Result of `forward`, shaped exactly as PyTorch's. */
@@ -101,6 +104,50 @@ interface LayerDir {
   bhh?: ParamInfo;
   whr?: ParamInfo;
   inputSize: number;
+}
+
+interface ForwardArgs {
+  x: TensorLike;
+  T: number;
+  B: number;
+  batched: boolean;
+  h0?: TensorLike;
+  c0?: TensorLike;
+  lengths?: Int32Array;
+  hShape: number[];
+  cShape: number[];
+  oShape: number[];
+}
+
+interface TrainLayout {
+  x: number;
+  outs: number[];
+  h0: number;
+  c0: number;
+  hN: number;
+  cN: number;
+  lengths: number;
+  scratch: number[];
+  bscratch: number;
+  dTop: number;
+  dBuf: [number, number];
+  dX: number;
+  dhN: number;
+  dcN: number;
+  dh0: number;
+  dc0: number;
+}
+
+/** Result of `backward`. */
+export interface BackwardResult {
+  /** Accumulated gradients of every parameter, under PyTorch's names and shapes. */
+  grads: Record<string, Tensor>;
+  /** Gradient of the input, shaped as the input. */
+  dInput: Tensor;
+  /** Gradient of h0 (zeros given when h0 was omitted), shaped as hN. */
+  dh0: Tensor;
+  /** Gradient of c0 (LSTM), shaped as cN. */
+  dc0?: Tensor;
 }
 
 interface WorkLayout {
@@ -311,7 +358,11 @@ export abstract class RecurrentLayer extends WasmOwner {
   /** The parameters under PyTorch's names and shapes (copies), optionally under a prefix. */
   stateDict(options: { prefix?: string } = {}): Record<string, Tensor> {
     this.assertAlive();
-    const prefix = options.prefix ?? '';
+    return this.unpack(this.paramBlock, options.prefix ?? '');
+  }
+
+  /** Unpacks a block in the parameter layout (weights or gradients) into PyTorch-shaped tensors. */
+  private unpack(block: number, prefix: string): Record<string, Tensor> {
     const e = this.engine;
     const out: Record<string, Tensor> = {};
     let maxRaw = 0;
@@ -320,7 +371,7 @@ export abstract class RecurrentLayer extends WasmOwner {
     try {
       for (const p of this.params) {
         const n = p.shape.reduce((a, b) => a * b, 1);
-        e.k.pack_backward(stage, this.paramBlock + p.offset * FLOAT, p.G, p.H, p.K, p.U, p.NR);
+        e.k.pack_backward(stage, block + p.offset * FLOAT, p.G, p.H, p.K, p.U, p.NR);
         out[prefix + p.name] = new Tensor(e.f32().slice(stage / FLOAT, stage / FLOAT + n), p.shape);
       }
     } finally {
@@ -353,6 +404,17 @@ export abstract class RecurrentLayer extends WasmOwner {
    */
   forward(input: TensorLike, options: ForwardOptions = {}): ForwardResult {
     this.assertAlive();
+    const a = this.checkForward(input, options);
+    if (options.train) return this.forwardTrain(a);
+    const lay = this.ensureWork(a.T, a.B, false);
+    this.copyIn(a, lay.x, lay.h0, lay.c0, lay.lengths);
+    const outPtr = this.runLayers((l) => lay.out[l % 2]!, () => lay.scratch, a.T, a.B, lay.x, a.h0 ? lay.h0 : 0,
+      a.c0 ? lay.c0 : 0, lay.hN, lay.cN, a.lengths ? lay.lengths : 0, false);
+    return this.copyOut(a, outPtr, lay.hN, lay.cN);
+  }
+
+  /** Validates forward's arguments (shapes, finiteness, lengths) once. */
+  private checkForward(input: TensorLike, options: ForwardOptions): ForwardArgs {
     const x = checkTensor('input', input);
     const D = this.numDirections;
     const L = this.numLayers;
@@ -374,8 +436,7 @@ export abstract class RecurrentLayer extends WasmOwner {
       B = this.batchFirst ? x.shape[0]! : x.shape[1]!;
       if (x.shape[2] !== I) {
         const exp = this.batchFirst ? '[B, T, ' : '[T, B, ';
-        throw new ShapeError('input', `expected shape ${exp}${I}], got ${shapeStr(x.shape)}`,
-          this.batchFirst ? [-1, -1, I] : [-1, -1, I], x.shape);
+        throw new ShapeError('input', `expected shape ${exp}${I}], got ${shapeStr(x.shape)}`, [-1, -1, I], x.shape);
       }
     } else {
       throw new ShapeError('input', `expected 3 dimensions ${this.batchFirst ? '(B, T, I)' : '(T, B, I)'} or 2 ` +
@@ -393,52 +454,260 @@ export abstract class RecurrentLayer extends WasmOwner {
       c0 = checkState('c0', options.c0, cShape);
     }
     const lengths = options.lengths === undefined ? undefined : checkLengths(options.lengths, B, T);
+    const oShape = !batched ? [T, D * Hout] : this.batchFirst ? [B, T, D * Hout] : [T, B, D * Hout];
+    return { x, T, B, batched, h0, c0, lengths, hShape, cShape, oShape };
+  }
 
-    const lay = this.ensureWork(T, B, false);
+  /** Copies the input (time-major), initial states and lengths into wasm memory. */
+  private copyIn(a: ForwardArgs, xPtr: number, h0Ptr: number, c0Ptr: number, lenPtr: number): void {
     const e = this.engine;
     const f = e.f32();
-    // Input, time-major.
-    if (this.batchFirst && batched) {
+    const { T, B } = a;
+    const I = this.inputSize;
+    if (this.batchFirst && a.batched) {
       for (let b = 0; b < B; b++) {
         for (let t = 0; t < T; t++) {
           const src = (b * T + t) * I;
-          const dst = lay.x / FLOAT + (t * B + b) * I;
-          for (let i = 0; i < I; i++) f[dst + i] = x.data[src + i]!;
+          const dst = xPtr / FLOAT + (t * B + b) * I;
+          for (let i = 0; i < I; i++) f[dst + i] = a.x.data[src + i]!;
         }
       }
     } else {
-      f.set(x.data, lay.x / FLOAT);
+      f.set(a.x.data, xPtr / FLOAT);
     }
-    if (h0) f.set(h0.data, lay.h0 / FLOAT);
-    if (c0) f.set(c0.data, lay.c0 / FLOAT);
-    if (lengths) e.i32().set(lengths, lay.lengths / 4);
-    const outPtr = this.runLayers(lay, T, B, lay.x, h0 ? lay.h0 : 0, c0 ? lay.c0 : 0, lay.hN, lay.cN,
-      lengths ? lay.lengths : 0, false);
+    if (a.h0) f.set(a.h0.data, h0Ptr / FLOAT);
+    if (a.c0) f.set(a.c0.data, c0Ptr / FLOAT);
+    if (a.lengths) e.i32().set(a.lengths, lenPtr / 4);
+  }
 
-    // Copy out.
-    const fo = e.f32();
-    const W = D * Hout;
-    let output: Float32Array;
-    if (this.batchFirst && batched) {
-      output = new Float32Array(T * B * W);
+  /** Copies a time-major (T, B, W) block out in the caller's layout. */
+  private copySeqOut(a: ForwardArgs, ptr: number, W: number): Float32Array {
+    const fo = this.engine.f32();
+    const { T, B } = a;
+    if (this.batchFirst && a.batched) {
+      const out = new Float32Array(T * B * W);
       for (let t = 0; t < T; t++) {
         for (let b = 0; b < B; b++) {
-          const src = outPtr / FLOAT + (t * B + b) * W;
-          output.set(fo.subarray(src, src + W), (b * T + t) * W);
+          const src = ptr / FLOAT + (t * B + b) * W;
+          out.set(fo.subarray(src, src + W), (b * T + t) * W);
         }
       }
-    } else {
-      output = fo.slice(outPtr / FLOAT, outPtr / FLOAT + T * B * W);
+      return out;
     }
-    const oShape = !batched ? [T, W] : this.batchFirst ? [B, T, W] : [T, B, W];
+    return fo.slice(ptr / FLOAT, ptr / FLOAT + T * B * W);
+  }
+
+  private copyOut(a: ForwardArgs, outPtr: number, hNPtr: number, cNPtr: number): ForwardResult {
+    const D = this.numDirections;
+    const L = this.numLayers;
+    const fo = this.engine.f32();
     const res: ForwardResult = {
-      output: new Tensor(output, oShape),
-      hN: new Tensor(fo.slice(lay.hN / FLOAT, lay.hN / FLOAT + D * L * B * Hout), hShape),
+      output: new Tensor(this.copySeqOut(a, outPtr, D * this.outputSize), a.oShape),
+      hN: new Tensor(fo.slice(hNPtr / FLOAT, hNPtr / FLOAT + D * L * a.B * this.outputSize), a.hShape),
     };
     if (this.mode === 'LSTM') {
-      res.cN = new Tensor(fo.slice(lay.cN / FLOAT, lay.cN / FLOAT + D * L * B * H), cShape);
+      res.cN = new Tensor(fo.slice(cNPtr / FLOAT, cNPtr / FLOAT + D * L * a.B * this.hiddenSize), a.cShape);
     }
     return res;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Training: forward keeping activations, backpropagation through time, gradients.
+
+  private trainBlock = 0;
+  private trainBytes = 0;
+  private trainLay: TrainLayout | undefined;
+  private trainArgs: ForwardArgs | undefined;
+  private gradBlock = 0;
+
+  private backwardScratchBytes(T: number, B: number, I: number): number {
+    const k = this.engine.k;
+    if (this.mode === 'LSTM') return k.lstm_backward_scratch_bytes(T, B, I, this.hiddenSize, this.projSize);
+    if (this.mode === 'GRU') return k.gru_backward_scratch_bytes(T, B, I, this.hiddenSize);
+    return k.rnn_backward_scratch_bytes(T, B, I, this.hiddenSize);
+  }
+
+  private ensureTrainWork(T: number, B: number): TrainLayout {
+    const D = this.numDirections;
+    const L = this.numLayers;
+    const Hout = this.outputSize;
+    const H = this.hiddenSize;
+    const seq = T * B * D * Hout * FLOAT;
+    const fwd = this.scratchBytes(T, B, true);
+    let bwd = 0;
+    for (let l = 0; l < L; l++) bwd = Math.max(bwd, this.backwardScratchBytes(T, B, this.layers[l]![0]!.inputSize));
+    let off = 0;
+    const place = (n: number): number => {
+      const p = off;
+      off += alignUp(n);
+      return p;
+    };
+    const rel = {
+      x: place(T * B * this.inputSize * FLOAT),
+      outs: Array.from({ length: L }, () => place(seq)),
+      h0: place(L * D * B * Hout * FLOAT), c0: place(L * D * B * H * FLOAT),
+      hN: place(L * D * B * Hout * FLOAT), cN: place(L * D * B * H * FLOAT), lengths: place(B * 4),
+      scratch: Array.from({ length: L * D }, () => place(fwd)),
+      bscratch: place(bwd),
+      dTop: place(seq), dBuf: [place(seq), place(L > 1 ? seq : 0)],
+      dX: place(T * B * this.inputSize * FLOAT),
+      dhN: place(L * D * B * Hout * FLOAT), dcN: place(L * D * B * H * FLOAT),
+      dh0: place(L * D * B * Hout * FLOAT), dc0: place(L * D * B * H * FLOAT),
+    };
+    if (off > this.trainBytes) {
+      this.releaseBlock(this.trainBlock);
+      this.trainBlock = 0;
+      this.trainBytes = 0;
+      this.trainBlock = this.allocBlock(off);
+      this.trainBytes = off;
+    }
+    const w = this.trainBlock;
+    return {
+      x: w + rel.x, outs: rel.outs.map((o) => w + o), h0: w + rel.h0, c0: w + rel.c0, hN: w + rel.hN, cN: w + rel.cN,
+      lengths: w + rel.lengths, scratch: rel.scratch.map((o) => w + o), bscratch: w + rel.bscratch, dTop: w + rel.dTop,
+      dBuf: [w + rel.dBuf[0]!, w + rel.dBuf[1]!], dX: w + rel.dX, dhN: w + rel.dhN, dcN: w + rel.dcN,
+      dh0: w + rel.dh0, dc0: w + rel.dc0,
+    };
+  }
+
+  private forwardTrain(a: ForwardArgs): ForwardResult {
+    const lay = this.ensureTrainWork(a.T, a.B);
+    this.copyIn(a, lay.x, lay.h0, lay.c0, lay.lengths);
+    const D = this.numDirections;
+    const outPtr = this.runLayers((l) => lay.outs[l]!, (l, d) => lay.scratch[l * D + d]!, a.T, a.B, lay.x,
+      a.h0 ? lay.h0 : 0, a.c0 ? lay.c0 : 0, lay.hN, lay.cN, a.lengths ? lay.lengths : 0, true);
+    this.trainLay = lay;
+    this.trainArgs = a;
+    return this.copyOut(a, outPtr, lay.hN, lay.cN);
+  }
+
+  /** The gradient block (same packed layout as the parameters), allocated and zeroed on first use. */
+  protected ensureGrads(): number {
+    if (!this.gradBlock) {
+      this.gradBlock = this.allocBlock(this.paramFloats * FLOAT);
+      this.engine.f32().fill(0, this.gradBlock / FLOAT, this.gradBlock / FLOAT + this.paramFloats);
+    }
+    return this.gradBlock;
+  }
+
+  /** Sets every accumulated parameter gradient to zero (PyTorch's `zero_grad(set_to_none=False)`). */
+  zeroGrad(): void {
+    this.assertAlive();
+    if (this.gradBlock) this.engine.f32().fill(0, this.gradBlock / FLOAT, this.gradBlock / FLOAT + this.paramFloats);
+  }
+
+  /**
+   * Backpropagation through time after `forward(input, { train: true })`. Upstream gradients have the shapes
+   * of that forward's `output`, `hN` and `cN`; each may be omitted (zeros). Parameter gradients are accumulated
+   * (added to what earlier calls left, as PyTorch's `.grad`; see {@link zeroGrad}) and returned under PyTorch's
+   * names; the gradients of the input and of the initial states are returned too. The activations of the forward
+   * pass are consumed: a second backward needs a new training forward.
+   */
+  backward(upstream: { output?: TensorLike; hN?: TensorLike; cN?: TensorLike } = {}): BackwardResult {
+    this.assertAlive();
+    const a = this.trainArgs;
+    const lay = this.trainLay;
+    if (!a || !lay) {
+      throw new InvalidArgumentError('backward', 'call forward(input, { train: true }) first; the activations of a ' +
+        'training forward are used once');
+    }
+    const D = this.numDirections;
+    const L = this.numLayers;
+    const Hout = this.outputSize;
+    const H = this.hiddenSize;
+    const I = this.inputSize;
+    const { T, B } = a;
+    const W = D * Hout;
+    if (upstream.output !== undefined) checkState('upstream.output', upstream.output, a.oShape);
+    if (upstream.hN !== undefined) checkState('upstream.hN', upstream.hN, a.hShape);
+    if (upstream.cN !== undefined) {
+      if (this.mode !== 'LSTM') throw new InvalidArgumentError('upstream.cN', `only LSTM has a cell state`);
+      checkState('upstream.cN', upstream.cN, a.cShape);
+    }
+    const grads = this.ensureGrads();
+    const e = this.engine;
+    const k = e.k;
+    const f = e.f32();
+    // Upstream gradients into wasm memory, time-major.
+    if (upstream.output) {
+      const g = upstream.output.data;
+      if (this.batchFirst && a.batched) {
+        for (let b = 0; b < B; b++) {
+          for (let t = 0; t < T; t++) {
+            const src = (b * T + t) * W;
+            const dst = lay.dTop / FLOAT + (t * B + b) * W;
+            for (let i = 0; i < W; i++) f[dst + i] = g[src + i]!;
+          }
+        }
+      } else {
+        f.set(g, lay.dTop / FLOAT);
+      }
+    }
+    if (upstream.hN) f.set(upstream.hN.data, lay.dhN / FLOAT);
+    if (upstream.cN) f.set(upstream.cN.data, lay.dcN / FLOAT);
+    const pb = this.paramBlock;
+    const P = (p?: ParamInfo): number => (p ? pb + p.offset * FLOAT : 0);
+    const G = (p?: ParamInfo): number => (p ? grads + p.offset * FLOAT : 0);
+    const act = this.mode === 'RNN_RELU' ? e.constant('ACT_RELU') : e.constant('ACT_TANH');
+    const lengths = a.lengths ? lay.lengths : 0;
+    for (let l = L - 1; l >= 0; l--) {
+      const dOut = l === L - 1 ? (upstream.output ? lay.dTop : 0) : lay.dBuf[l % 2]!;
+      const dX = l === 0 ? lay.dX : lay.dBuf[(l - 1) % 2]!;
+      const x = l === 0 ? lay.x : lay.outs[l - 1]!;
+      const ldx = l === 0 ? I : W;
+      for (let d = 0; d < D; d++) {
+        const ld = this.layers[l]![d]!;
+        const idx = l * D + d;
+        const dOutP = dOut ? dOut + d * Hout * FLOAT : 0;
+        const dhN = upstream.hN ? lay.dhN + idx * B * Hout * FLOAT : 0;
+        const dh0 = lay.dh0 + idx * B * Hout * FLOAT;
+        const scr = lay.scratch[idx]!;
+        if (this.mode === 'LSTM') {
+          const dcN = upstream.cN ? lay.dcN + idx * B * H * FLOAT : 0;
+          k.lstm_backward(dX, ldx, d, dh0, lay.dc0 + idx * B * H * FLOAT, G(ld.wih), G(ld.whh), G(ld.bih), G(ld.bhh),
+            G(ld.whr), dOutP, W, dhN, dcN, x, ldx, P(ld.wih), P(ld.whh), P(ld.whr), lengths, scr, lay.bscratch, T, B,
+            ld.inputSize, H, this.projSize, d);
+        } else if (this.mode === 'GRU') {
+          k.gru_backward(dX, ldx, d, dh0, G(ld.wih), G(ld.whh), G(ld.bih), G(ld.bhh), dOutP, W, dhN, x, ldx,
+            P(ld.wih), P(ld.whh), lengths, scr, lay.bscratch, T, B, ld.inputSize, H, d);
+        } else {
+          k.rnn_backward(dX, ldx, d, dh0, G(ld.wih), G(ld.whh), G(ld.bih), G(ld.bhh), dOutP, W, dhN, x, ldx,
+            P(ld.wih), P(ld.whh), lengths, scr, lay.bscratch, T, B, ld.inputSize, H, act, d);
+        }
+      }
+    }
+    this.trainArgs = undefined;
+    this.trainLay = undefined;
+    const fo = e.f32();
+    const iShape = !a.batched ? [T, I] : this.batchFirst ? [B, T, I] : [T, B, I];
+    const res: BackwardResult = {
+      grads: this.gradients(),
+      dInput: new Tensor(this.copySeqOut(a, lay.dX, I), iShape),
+      dh0: new Tensor(fo.slice(lay.dh0 / FLOAT, lay.dh0 / FLOAT + D * L * B * Hout), a.hShape),
+    };
+    if (this.mode === 'LSTM') {
+      res.dc0 = new Tensor(fo.slice(lay.dc0 / FLOAT, lay.dc0 / FLOAT + D * L * B * H), a.cShape);
+    }
+    return res;
+  }
+
+  /** The accumulated parameter gradients under PyTorch's names and shapes (copies). */
+  gradients(options: { prefix?: string } = {}): Record<string, Tensor> {
+    this.assertAlive();
+    return this.unpack(this.ensureGrads(), options.prefix ?? '');
+  }
+
+  /**
+   * The parameters as the optimizers see them: byte offsets of each packed parameter and of its gradient in
+   * WebAssembly memory. Padding inside the packed layout has zero weight and zero gradient.
+   */
+  parameters(): Parameter[] {
+    this.assertAlive();
+    const g = this.ensureGrads();
+    return this.params.map((p) => ({
+      name: p.name, engine: this.engine, param: this.paramBlock + p.offset * FLOAT, grad: g + p.offset * FLOAT,
+      length: p.packed,
+    }));
   }
 
   /** Scratch bytes one kernel call needs. */
@@ -495,8 +764,9 @@ export abstract class RecurrentLayer extends WasmOwner {
    * @internal Runs every layer and direction. Pointers are byte offsets; h0/c0/lengths may be 0. Returns the
    * pointer of the last layer's output (T, B, D*H_out).
    */
-  protected runLayers(lay: WorkLayout, T: number, B: number, x: number, h0: number, c0: number, hN: number,
-                      cN: number, lengths: number, train: boolean): number {
+  protected runLayers(outs: (l: number) => number, scratchOf: (l: number, d: number) => number, T: number,
+                      B: number, x: number, h0: number, c0: number, hN: number, cN: number, lengths: number,
+                      train: boolean): number {
     const k = this.engine.k;
     const D = this.numDirections;
     const Hout = this.outputSize;
@@ -506,9 +776,9 @@ export abstract class RecurrentLayer extends WasmOwner {
     const P = (p?: ParamInfo): number => (p ? pb + p.offset * FLOAT : 0);
     const act = this.mode === 'RNN_RELU' ? this.engine.constant('ACT_RELU') : this.engine.constant('ACT_TANH');
     let input = x;
-    let out = lay.out[0];
+    let out = outs(0);
     for (let l = 0; l < this.numLayers; l++) {
-      out = lay.out[l % 2]!;
+      out = outs(l);
       const ldx = l === 0 ? this.inputSize : W;
       for (let d = 0; d < D; d++) {
         const ld = this.layers[l]![d]!;
@@ -521,13 +791,13 @@ export abstract class RecurrentLayer extends WasmOwner {
           const cNp = cN ? cN + idx * B * H * FLOAT : 0;
           const c0p = c0 ? c0 + idx * B * H * FLOAT : 0;
           k.lstm_forward(o, W, hNp, cNp, input, ldx, h0p, c0p, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), P(ld.whr),
-            lengths, lay.scratch, T, B, ld.inputSize, H, this.projSize, d, tr);
+            lengths, scratchOf(l, d), T, B, ld.inputSize, H, this.projSize, d, tr);
         } else if (this.mode === 'GRU') {
           k.gru_forward(o, W, hNp, input, ldx, h0p, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
-            lay.scratch, T, B, ld.inputSize, H, d, tr);
+            scratchOf(l, d), T, B, ld.inputSize, H, d, tr);
         } else {
           k.rnn_forward(o, W, hNp, input, ldx, h0p, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
-            lay.scratch, T, B, ld.inputSize, H, act, d, tr);
+            scratchOf(l, d), T, B, ld.inputSize, H, act, d, tr);
         }
       }
       input = out;
@@ -557,7 +827,8 @@ export abstract class RecurrentLayer extends WasmOwner {
     this.assertAlive();
     const lay = this.ensureWork(1, B, false);
     this.engine.f32().set(xData, lay.x / FLOAT);
-    const out = this.runLayers(lay, 1, B, lay.x, hPtr, cPtr, hPtr, cPtr, 0, false);
+    const out = this.runLayers((l) => lay.out[l % 2]!, () => lay.scratch, 1, B, lay.x, hPtr, cPtr, hPtr, cPtr, 0,
+      false);
     return { out };
   }
 

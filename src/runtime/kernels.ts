@@ -38,6 +38,38 @@ export interface KernelExports {
     T: number, B: number, I: number, H: number, reverse: number, train: number,
   ): void;
   gru_scratch_bytes(T: number, B: number, H: number, train: number): number;
+  gemm_tn_forward(
+    C: number, At: number, ldat: number, G: number, ldg: number, R: number, K: number, nPanels: number,
+    NR: number, accumulate: number,
+  ): void;
+  pack_transpose(dst: number, src: number, K: number, nP: number, NR: number): void;
+  transpose_f32(dst: number, ldd: number, src: number, lds: number, rows: number, cols: number): void;
+  add_rows(dst: number, ldd: number, src: number, lds: number, rows: number, cols: number, accumulate: number): void;
+  colsum_forward(dst: number, src: number, lds: number, rows: number, n: number, accumulate: number): void;
+  lstm_backward(
+    dX: number, lddx: number, accDx: number, dh0: number, dc0: number,
+    dWih: number, dWhh: number, dbih: number, dbhh: number, dWhr: number,
+    dOut: number, ldo: number, dhN: number, dcN: number,
+    x: number, ldx: number, Wih: number, Whh: number, Whr: number, lengths: number,
+    scratch: number, bscratch: number, T: number, B: number, I: number, H: number, P: number, reverse: number,
+  ): void;
+  lstm_backward_scratch_bytes(T: number, B: number, I: number, H: number, P: number): number;
+  gru_backward(
+    dX: number, lddx: number, accDx: number, dh0: number,
+    dWih: number, dWhh: number, dbih: number, dbhh: number,
+    dOut: number, ldo: number, dhN: number,
+    x: number, ldx: number, Wih: number, Whh: number, lengths: number,
+    scratch: number, bscratch: number, T: number, B: number, I: number, H: number, reverse: number,
+  ): void;
+  gru_backward_scratch_bytes(T: number, B: number, I: number, H: number): number;
+  rnn_backward(
+    dX: number, lddx: number, accDx: number, dh0: number,
+    dWih: number, dWhh: number, dbih: number, dbhh: number,
+    dOut: number, ldo: number, dhN: number,
+    x: number, ldx: number, Wih: number, Whh: number, lengths: number,
+    scratch: number, bscratch: number, T: number, B: number, I: number, H: number, act: number, reverse: number,
+  ): void;
+  rnn_backward_scratch_bytes(T: number, B: number, I: number, H: number): number;
   ACT_IDENTITY: WebAssembly.Global;
   ACT_TANH: WebAssembly.Global;
   ACT_SIGMOID: WebAssembly.Global;

@@ -1,0 +1,52 @@
+// Pieces of backpropagation through time shared by rnn.ts, lstm.ts and gru.ts.
+//
+// The backward pass walks the steps in the reverse of the order the forward pass took them. Per step it turns
+// dL/dh_t into the gradients of the cell's pre-activations dA_t (B, Np, the packed gate layout, written over the
+// saved gates) and passes dh_{t-1} = dA_t W_hh back through a transposed packing of W_hh. Weight gradients are
+// not accumulated per step: once all dA_t are known they are single GEMMs over all T*B rows,
+// dW = dA^T [h_{t-1} or x_t], written straight into the packed layout of W (see gemm_tn_forward).
+
+import { add_rows, copy_f32, zero_f32 } from './simd';
+import { gemm_forward, gemm_tn_forward } from './gemm';
+import { transpose_f32 } from './pack';
+import { isActive } from './seq';
+
+/** dh[b] += dOut[t, b, 0:n] for the rows active at t (an inactive row's output is a constant zero). */
+export function addUpstream(dh: usize, ldh: i32, dOutT: usize, ldo: i32, n: i32, lengths: usize, t: i32,
+                            B: i32): void {
+  if (dOutT == 0) return;
+  for (let b = 0; b < B; b++) {
+    if (isActive(lengths, b, t)) {
+      add_rows(dh + (<usize>(b * ldh) << 2), ldh, dOutT + (<usize>(b * ldo) << 2), ldo, 1, n, 1);
+    }
+  }
+}
+
+/**
+ * Prepares dh_{t-1} before the recurrent product is accumulated into it: zero for active rows; an inactive row
+ * held its state through t, so its gradient passes through unchanged (and its dA_t is zero).
+ */
+export function prepareNext(next: usize, cur: usize, ld: i32, lengths: usize, t: i32, B: i32): void {
+  for (let b = 0; b < B; b++) {
+    const n = next + (<usize>(b * ld) << 2);
+    if (isActive(lengths, b, t)) zero_f32(n, ld);
+    else copy_f32(n, cur + (<usize>(b * ld) << 2), ld);
+  }
+}
+
+/** dW (packed, nP panels of K x NR) += G^T S, with S (R, lds) the K-column inputs of W and G (R, ldg). */
+export function weightGrad(dW: usize, S: usize, lds: i32, K: i32, G: usize, ldg: i32, R: i32, nP: i32, NR: i32,
+                           At: usize): void {
+  if (dW == 0) return;
+  transpose_f32(At, R, S, lds, R, K);
+  gemm_tn_forward(dW, At, R, G, ldg, R, K, nP, NR, 1);
+}
+
+/** dX (R, lddx; I columns) (+)= G WihT, with WihT the transposed packing of W_ih (gemm panels of 16). */
+export function inputGrad(dX: usize, lddx: i32, accumulate: i32, G: usize, Np: i32, WihT: usize, R: i32, I: i32,
+                          tmp: usize): void {
+  if (dX == 0) return;
+  const Iq = ((I + 15) >> 4) << 4;
+  gemm_forward(tmp, Iq, G, Np, WihT, 0, 0, R, Np, Iq >> 4, 16, 0);
+  add_rows(dX, lddx, tmp, Iq, R, I, accumulate);
+}
