@@ -22,8 +22,12 @@ export {
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { RecurrentLayer, RNN, LSTM, GRU } from './nn/recurrent.js';
+export { Linear } from './nn/linear.js';
+export type { LinearOptions } from './nn/linear.js';
+export type { Parameter } from './train/parameter.js';
 export type {
   CellMode, RecurrentOptions, RNNOptions, LSTMOptions, GRUOptions, ForwardOptions, ForwardResult, ParamInfo,
+  BackwardResult,
 } from './nn/recurrent.js';
 export { Session } from './nn/session.js';
 export type { SessionOptions, SessionState } from './nn/session.js';
