@@ -23,6 +23,8 @@ export {
 export type { ErrorCode } from './errors.js';
 export { RecurrentLayer, RNN, LSTM, GRU } from './nn/recurrent.js';
 export { Linear } from './nn/linear.js';
+export { SequenceModel } from './nn/sequence-model.js';
+export type { SequenceModelOptions, HeadInput } from './nn/sequence-model.js';
 export type { LinearOptions } from './nn/linear.js';
 export type { Parameter } from './train/parameter.js';
 export type {

@@ -1,0 +1,157 @@
+/**
+ * A recurrent stack followed by a {@link Linear} head: the usual sequence model, per time step (sequence to
+ * sequence) or on the final state (sequence classification or regression).
+ * @module
+ */
+import { InvalidArgumentError, StateDictError } from '../errors.js';
+import { Tensor, shapeStr, type TensorLike } from '../tensor.js';
+import type { Parameter } from '../train/parameter.js';
+import { normalizeStateDict, type StateDictInput } from '../io/state-dict.js';
+import { Linear } from './linear.js';
+import type { ForwardOptions, RecurrentLayer } from './recurrent.js';
+
+/** Which features the head reads. */
+export type HeadInput = 'sequence' | 'last';
+
+/** Options of {@link SequenceModel}. */
+export interface SequenceModelOptions {
+  /** The recurrent stack. The model takes ownership (disposing the model disposes it). */
+  rnn: RecurrentLayer;
+  /** The head; its inFeatures must be numDirections * outputSize of `rnn`. Owned likewise. */
+  head: Linear;
+  /**
+   * `'sequence'` (default): the head maps every time step's output, giving (T, B, out) (or (B, T, out) with
+   * batchFirst). `'last'`: the head maps the top layer's final hidden state of each direction, concatenated
+   * (B, D*H_out) → (B, out); with `lengths` that is each sequence's own last step, as with packed sequences.
+   */
+  headInput?: HeadInput;
+}
+
+/** Recurrent stack + linear head, with forward, backward and parameters for training. */
+export class SequenceModel {
+  /** The recurrent stack. */
+  readonly rnn: RecurrentLayer;
+  /** The head. */
+  readonly head: Linear;
+  /** What the head reads. */
+  readonly headInput: HeadInput;
+  private pending: { hShape: readonly number[]; oShape: readonly number[] } | undefined;
+
+  constructor(options: SequenceModelOptions) {
+    const { rnn, head } = options;
+    const want = rnn.numDirections * rnn.outputSize;
+    if (head.inFeatures !== want) {
+      throw new InvalidArgumentError('options.head', `inFeatures must be ${want} (numDirections x outputSize of rnn), ` +
+        `got ${head.inFeatures}`);
+    }
+    const hi = options.headInput ?? 'sequence';
+    if (hi !== 'sequence' && hi !== 'last') {
+      throw new InvalidArgumentError('options.headInput', `expected 'sequence' or 'last', got ${String(hi)}`);
+    }
+    this.rnn = rnn;
+    this.head = head;
+    this.headInput = hi;
+  }
+
+  /** Features of the head's input for `'last'`: the top layer's hN of each direction, (B, D*H_out). */
+  private lastFeatures(hN: Tensor, B: number): Float32Array {
+    const { numDirections: D, numLayers: L, outputSize: Hout } = this.rnn;
+    const f = new Float32Array(B * D * Hout);
+    for (let d = 0; d < D; d++) {
+      const idx = (L - 1) * D + d;
+      for (let b = 0; b < B; b++) {
+        f.set(hN.data.subarray((idx * B + b) * Hout, (idx * B + b + 1) * Hout), (b * D + d) * Hout);
+      }
+    }
+    return f;
+  }
+
+  /** Runs the model. With `train`, keeps what {@link backward} needs. */
+  forward(input: TensorLike, options: ForwardOptions = {}): Tensor {
+    const r = this.rnn.forward(input, options);
+    const train = options.train ?? false;
+    if (this.headInput === 'sequence') {
+      this.pending = train ? { hShape: r.hN.shape, oShape: r.output.shape } : undefined;
+      return this.head.forward(r.output, { train });
+    }
+    const B = r.hN.shape.length === 3 ? r.hN.shape[1]! : 1;
+    const feats = this.lastFeatures(r.hN, B);
+    this.pending = train ? { hShape: r.hN.shape, oShape: r.output.shape } : undefined;
+    const y = this.head.forward({ data: feats, shape: [B, feats.length / B] }, { train });
+    return r.hN.shape.length === 3 ? y : new Tensor(y.data, [y.shape[1]!]);
+  }
+
+  /** Backward from the gradient of the loss with respect to the forward's result. Accumulates gradients. */
+  backward(dOutput: TensorLike): void {
+    const p = this.pending;
+    if (!p) throw new InvalidArgumentError('backward', 'call forward(input, { train: true }) first');
+    this.pending = undefined;
+    const dFeat = this.head.backward(dOutput);
+    if (this.headInput === 'sequence') {
+      this.rnn.backward({ output: { data: dFeat.data, shape: p.oShape } });
+      return;
+    }
+    const { numDirections: D, numLayers: L, outputSize: Hout } = this.rnn;
+    const B = p.hShape.length === 3 ? p.hShape[1]! : 1;
+    const dh = new Float32Array(p.hShape.reduce((a, b) => a * b, 1));
+    for (let d = 0; d < D; d++) {
+      const idx = (L - 1) * D + d;
+      for (let b = 0; b < B; b++) {
+        dh.set(dFeat.data.subarray((b * D + d) * Hout, (b * D + d + 1) * Hout), (idx * B + b) * Hout);
+      }
+    }
+    this.rnn.backward({ hN: { data: dh, shape: p.hShape } });
+  }
+
+  /** Every parameter, named `rnn.*` and `head.*`. */
+  parameters(): Parameter[] {
+    return [
+      ...this.rnn.parameters().map((p) => ({ ...p, name: `rnn.${p.name}` })),
+      ...this.head.parameters().map((p) => ({ ...p, name: `head.${p.name}` })),
+    ];
+  }
+
+  /** Zeroes every gradient. */
+  zeroGrad(): void {
+    this.rnn.zeroGrad();
+    this.head.zeroGrad();
+  }
+
+  /** Weights under `rnn.` and `head.` (PyTorch's names for a module with attributes `rnn` and `head`). */
+  stateDict(): Record<string, Tensor> {
+    return { ...this.rnn.stateDict({ prefix: 'rnn.' }), ...this.head.stateDict({ prefix: 'head.' }) };
+  }
+
+  /**
+   * Loads `rnn.*` and `head.*` tensors. Every expected tensor must be present and nothing else; names are
+   * checked before anything is written.
+   */
+  loadStateDict(sd: StateDictInput): void {
+    const entries = normalizeStateDict(sd);
+    const expected = this.stateDict();
+    const given = new Set<string>();
+    for (const [n] of entries) {
+      if (!(n in expected)) {
+        throw new StateDictError(n, `unexpected tensor; expected one of ${Object.keys(expected).join(', ')}`);
+      }
+      given.add(n);
+    }
+    for (const n of Object.keys(expected)) {
+      if (!given.has(n)) throw new StateDictError(n, `missing tensor of shape ${shapeStr(expected[n]!.shape)}`);
+    }
+    const m = new Map(entries.map(([n, e]) => [n, e.shape ? { shape: e.shape, data: e.data } : e.data]));
+    this.rnn.loadStateDict(m, { prefix: 'rnn.', strict: false });
+    this.head.loadStateDict(m, { prefix: 'head.', strict: false });
+  }
+
+  /** Disposes the recurrent stack and the head. */
+  dispose(): void {
+    this.rnn.dispose();
+    this.head.dispose();
+  }
+
+  /** Same as {@link dispose}. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

@@ -1,0 +1,54 @@
+// SequenceModel (recurrent stack + Linear head): gradients against central differences of its own forward
+// (float32, so eps 1e-2 on a smooth model and a 2e-3 tolerance relative to the gradient's norm), for both head
+// inputs, with padding and a bidirectional stack.
+import { beforeAll, expect, it } from 'vitest';
+import { GRU, LSTM, Linear, Random, SequenceModel, init } from '../src/index.js';
+
+beforeAll(async () => {
+  await init();
+});
+
+it.each(['sequence', 'last'] as const)('head on %s: gradients match finite differences', (headInput) => {
+  const rnn = headInput === 'last'
+    ? new GRU({ inputSize: 3, hiddenSize: 5, bidirectional: true, numLayers: 2, seed: 1 })
+    : new LSTM({ inputSize: 3, hiddenSize: 6, projSize: 4, seed: 2 });
+  const model = new SequenceModel({ rnn, head: new Linear({ inFeatures: rnn.numDirections * rnn.outputSize, outFeatures: 2, seed: 3 }), headInput });
+  const r = new Random(9);
+  const T = 4;
+  const B = 3;
+  const x = { data: Float32Array.from({ length: T * B * 3 }, () => r.normal()), shape: [T, B, 3] };
+  const lengths = [4, 2, 3];
+  const y0 = model.forward(x, { lengths });
+  expect(y0.shape).toEqual(headInput === 'last' ? [B, 2] : [T, B, 2]);
+  const g = Float32Array.from({ length: y0.size }, () => r.normal());
+  const loss = (): number => model.forward(x, { lengths }).data.reduce((a, v, i) => a + v * g[i]!, 0);
+  model.zeroGrad();
+  model.forward(x, { lengths, train: true });
+  model.backward({ data: g, shape: [...y0.shape] });
+  const analytic = { ...model.rnn.gradients({ prefix: 'rnn.' }), ...model.head.gradients({ prefix: 'head.' }) };
+  const sd = model.stateDict();
+  for (const [name, t] of Object.entries(sd)) {
+    const idxs = [0, Math.floor(t.size / 2), t.size - 1];
+    let norm = 0;
+    for (const v of analytic[name]!.data) norm += v * v;
+    for (const i of idxs) {
+      const orig = t.data[i]!;
+      const eps = 1e-2;
+      const set = (v: number): void => {
+        const d = t.data.slice();
+        d[i] = v;
+        model.loadStateDict({ ...sd, [name]: { shape: t.shape, data: d } });
+      };
+      set(orig + eps);
+      const lp = loss();
+      set(orig - eps);
+      const lm = loss();
+      set(orig);
+      const fd = (lp - lm) / (2 * eps);
+      expect(Math.abs(fd - analytic[name]!.data[i]!), `${name}[${i}]`).toBeLessThan(2e-3 * Math.max(1, Math.sqrt(norm)));
+    }
+  }
+  expect(model.parameters().map((p) => p.name)).toContain('head.weight');
+  model.dispose();
+  expect(rnn.isDisposed).toBe(true);
+});
