@@ -1,0 +1,68 @@
+// BPTT against PyTorch autograd (float64 fixtures from test/fixtures/gen_backward.py). Tolerance: for every
+// gradient tensor, max |ours - torch| <= 1e-4 * max(1, ||torch||_2) (the engine is float32).
+import { readFileSync, readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { GRU, LSTM, RNN, init, type RecurrentLayer } from '../src/index.js';
+import { fixturesDir, maxAbsDiff, type ForwardFixture, type T } from './helpers.js';
+
+interface BackwardFixture extends ForwardFixture {
+  gOutput: T;
+  ghN: T;
+  gcN?: T;
+  grads: Record<string, T>;
+  dInput: T;
+  dh0: T;
+  dc0?: T;
+}
+
+const dir = `${fixturesDir}backward/`;
+const fixtures = readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+  .map((f) => JSON.parse(readFileSync(dir + f, 'utf8')) as BackwardFixture);
+
+function build(fx: ForwardFixture): RecurrentLayer {
+  const o = fx.options;
+  const common = { inputSize: o.inputSize, hiddenSize: o.hiddenSize, numLayers: o.numLayers,
+    bidirectional: o.bidirectional, batchFirst: o.batchFirst, bias: o.bias, seed: 1 };
+  if (fx.mode === 'LSTM') return new LSTM({ ...common, projSize: o.projSize });
+  if (fx.mode === 'GRU') return new GRU(common);
+  return new RNN({ ...common, nonlinearity: fx.mode === 'RNN_RELU' ? 'relu' : 'tanh' });
+}
+
+function expectGrad(actual: { shape: readonly number[]; data: ArrayLike<number> }, expected: T, what: string): void {
+  expect([...actual.shape], `${what} shape`).toEqual(expected.shape);
+  let norm = 0;
+  for (const v of expected.data) norm += v * v;
+  const d = maxAbsDiff(actual.data, expected.data);
+  expect(d, `${what}: max |diff| ${d}, ||torch|| ${Math.sqrt(norm)}`).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.sqrt(norm)));
+}
+
+it('has gradient fixtures for every cell type, projection, padding and layout', () => {
+  expect(fixtures.length).toBeGreaterThanOrEqual(30);
+  const names = fixtures.map((f) => f.name);
+  for (const n of ['lstm_proj_lengths_bi', 'gru_lengths_bi_noh0', 'rnn_relu_1l', 'lstm_batch_first', 'gru_unbatched']) {
+    expect(names).toContain(n);
+  }
+});
+
+for (const flavour of ['simd', 'relaxed'] as const) {
+  describe(`backward matches PyTorch autograd (${flavour} build)`, () => {
+    it('initialises', async () => {
+      expect((await init({ simd: flavour, force: true })).flavour).toBe(flavour);
+    });
+    for (const fx of fixtures) {
+      it(fx.name, () => {
+        const m = build(fx);
+        m.loadStateDict(fx.stateDict);
+        const r = m.forward(fx.input, { h0: fx.h0, c0: fx.c0, lengths: fx.lengths, train: true });
+        expect(maxAbsDiff(r.output.data, fx.output.data)).toBeLessThan(1e-5);
+        const g = m.backward({ output: fx.gOutput, hN: fx.ghN, cN: fx.gcN });
+        for (const [name, t] of Object.entries(fx.grads)) expectGrad(g.grads[name]!, t, name);
+        expect(Object.keys(g.grads).sort()).toEqual(Object.keys(fx.grads).sort());
+        expectGrad(g.dInput, fx.dInput, 'dInput');
+        expectGrad(g.dh0, fx.dh0, 'dh0');
+        if (fx.dc0) expectGrad(g.dc0!, fx.dc0, 'dc0');
+        m.dispose();
+      });
+    }
+  });
+}
