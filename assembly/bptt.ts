@@ -50,3 +50,17 @@ export function inputGrad(dX: usize, lddx: i32, accumulate: i32, G: usize, Np: i
   gemm_forward(tmp, Iq, G, Np, WihT, 0, 0, R, Np, Iq >> 4, 16, 0);
   add_rows(dX, lddx, tmp, Iq, R, I, accumulate);
 }
+
+/** out[t] = ||dh||_2 over the B rows' first n columns: the norm of dL/dh_t recorded per step (0 = not asked). */
+export function recordNorm(out: usize, t: i32, dh: usize, ld: i32, n: i32, B: i32): void {
+  if (out == 0) return;
+  let s: f64 = 0;
+  for (let b = 0; b < B; b++) {
+    const row = dh + (<usize>(b * ld) << 2);
+    for (let c = 0; c < n; c++) {
+      const v = <f64>load<f32>(row + (<usize>c << 2));
+      s += v * v;
+    }
+  }
+  store<f32>(out + (<usize>t << 2), <f32>Math.sqrt(s));
+}

@@ -12,7 +12,7 @@ import { gemm_forward } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { pack_transpose } from './pack';
 import { colsum_forward, zero_f32 } from './simd';
-import { addUpstream, weightGrad, inputGrad } from './bptt';
+import { recordNorm, addUpstream, weightGrad, inputGrad } from './bptt';
 
 export const GRU_U: i32 = 4;
 export const GRU_NR: i32 = 12;
@@ -161,7 +161,8 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
                              dWih: usize, dWhh: usize, dbih: usize, dbhh: usize,
                              dOut: usize, ldo: i32, dhN: usize,
                              x: usize, ldx: i32, Wih: usize, Whh: usize, lengths: usize,
-                             scratch: usize, bscratch: usize, T: i32, B: i32, I: i32, H: i32, reverse: i32): void {
+                             scratch: usize, bscratch: usize, T: i32, B: i32, I: i32, H: i32, reverse: i32,
+                             dhnorm: usize): void {
   const rev = reverse != 0;
   const nP = panels(H), Np = nP * 12, Hp = nP * 4;
   const Wd = q16(H), Iq = q16(I), R = T * B;
@@ -186,6 +187,7 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   for (let j = T - 1; j >= 0; j--) {
     const t = rev ? T - 1 - j : j;
     addUpstream(cur, Wd, dOut ? dOut + <usize>t * rowO : 0, ldo, H, lengths, t, B);
+    recordNorm(dhnorm, t, cur, Wd, H, B);
     const g = gx + <usize>t * rowG, gX = dAx + <usize>t * rowG;
     const hBefore = hs + <usize>(rev ? t + 1 : t) * hSlot;
     const nsT = ns + <usize>t * hSlot;

@@ -14,7 +14,7 @@ import { gemm_forward } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { pack_transpose } from './pack';
 import { colsum_forward, zero_f32 } from './simd';
-import { addUpstream, prepareNext, weightGrad, inputGrad } from './bptt';
+import { recordNorm, addUpstream, prepareNext, weightGrad, inputGrad } from './bptt';
 
 export const LSTM_U: i32 = 4;
 export const LSTM_NR: i32 = 16;
@@ -192,7 +192,7 @@ export function lstm_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize, dc0:
                               dOut: usize, ldo: i32, dhN: usize, dcN: usize,
                               x: usize, ldx: i32, Wih: usize, Whh: usize, Whr: usize, lengths: usize,
                               scratch: usize, bscratch: usize, T: i32, B: i32, I: i32, H: i32, P: i32,
-                              reverse: i32): void {
+                              reverse: i32, dhnorm: usize): void {
   const rev = reverse != 0;
   const nP = panels(H), Np = nP * 16, Hp = nP * 4;
   const ldh = ldState(H, P), Hout = P > 0 ? P : H, nPP = (P + 15) >> 4;
@@ -226,6 +226,7 @@ export function lstm_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize, dc0:
   for (let j = T - 1; j >= 0; j--) {
     const t = rev ? T - 1 - j : j;
     addUpstream(cur, Wd, dOut ? dOut + <usize>t * rowO : 0, ldo, Hout, lengths, t, B);
+    recordNorm(dhnorm, t, cur, Wd, Hout, B);
     // The gradient reaching o * tanh(c): through W_hr with a projection.
     let dR = cur, ldr = Wd;
     if (P > 0) {

@@ -9,7 +9,7 @@ import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, i
 import { ACT_RELU } from './activations';
 import { pack_transpose } from './pack';
 import { colsum_forward, zero_f32 } from './simd';
-import { addUpstream, prepareNext, weightGrad, inputGrad } from './bptt';
+import { recordNorm, addUpstream, prepareNext, weightGrad, inputGrad } from './bptt';
 
 export const RNN_U: i32 = 16;
 export const RNN_NR: i32 = 16;
@@ -128,7 +128,7 @@ export function rnn_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
                              dOut: usize, ldo: i32, dhN: usize,
                              x: usize, ldx: i32, Wih: usize, Whh: usize, lengths: usize,
                              scratch: usize, bscratch: usize, T: i32, B: i32, I: i32, H: i32, act: i32,
-                             reverse: i32): void {
+                             reverse: i32, dhnorm: usize): void {
   const rev = reverse != 0;
   const Np = panels(H) * 16, Iq = ((I + 15) >> 4) << 4, R = T * B;
   const gx = scratch;
@@ -151,6 +151,7 @@ export function rnn_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   for (let j = T - 1; j >= 0; j--) {
     const t = rev ? T - 1 - j : j;
     addUpstream(cur, Np, dOut ? dOut + <usize>t * rowO : 0, ldo, H, lengths, t, B);
+    recordNorm(dhnorm, t, cur, Np, H, B);
     const g = gx + <usize>t * rowG;
     const hAfter = hs + <usize>(rev ? t : t + 1) * hSlot;
     for (let b = 0; b < B; b++) {

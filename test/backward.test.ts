@@ -66,3 +66,35 @@ for (const flavour of ['simd', 'relaxed'] as const) {
     }
   });
 }
+
+it('records ||dL/dh_t|| per step, equal to the dh0 of the remaining suffix plus the step\'s own upstream', async () => {
+  await init({ simd: 'simd', force: true });
+  const m = new GRU({ inputSize: 3, hiddenSize: 5, seed: 4 });
+  const T = 6;
+  const B = 2;
+  const x = Float32Array.from({ length: T * B * 3 }, (_, i) => Math.sin(i * 1.7));
+  const gOut = Float32Array.from({ length: T * B * 5 }, (_, i) => Math.cos(i * 0.9));
+  const gh = Float32Array.from({ length: B * 5 }, (_, i) => 0.3 * i - 1);
+  const r = m.forward({ data: x, shape: [T, B, 3] }, { train: true });
+  const g = m.backward({ output: { data: gOut, shape: [T, B, 5] }, hN: { data: gh, shape: [1, B, 5] } },
+    { recordGradNorms: true });
+  expect(g.gradNorms!.shape).toEqual([1, T]);
+  for (let t = 0; t < T; t++) {
+    const own = gOut.subarray(t * B * 5, (t + 1) * B * 5);
+    let total: Float32Array;
+    if (t === T - 1) {
+      total = own.map((v, i) => v + gh[i]!);
+    } else {
+      // dL/dh_t = dOut_t + d(loss of steps t+1..T-1)/dh_t = dOut_t + dh0 of the suffix started from h_t.
+      const n = T - 1 - t;
+      m.forward({ data: x.subarray((t + 1) * B * 3), shape: [n, B, 3] },
+        { h0: { data: r.output.data.subarray(t * B * 5, (t + 1) * B * 5), shape: [1, B, 5] }, train: true });
+      const s = m.backward({ output: { data: gOut.subarray((t + 1) * B * 5), shape: [n, B, 5] },
+        hN: { data: gh, shape: [1, B, 5] } });
+      total = own.map((v, i) => v + s.dh0.data[i]!);
+    }
+    const norm = Math.sqrt(total.reduce((a, v) => a + v * v, 0));
+    expect(Math.abs(g.gradNorms!.data[t]! - norm)).toBeLessThan(1e-5 * Math.max(1, norm));
+  }
+  m.dispose();
+});

@@ -136,6 +136,7 @@ interface TrainLayout {
   dcN: number;
   dh0: number;
   dc0: number;
+  norms: number;
 }
 
 /** Result of `backward`. */
@@ -148,6 +149,11 @@ export interface BackwardResult {
   dh0: Tensor;
   /** Gradient of c0 (LSTM), shaped as cN. */
   dc0?: Tensor;
+  /**
+   * With `recordGradNorms`: ||dL/dh_t||_2 (over the batch and the hidden units) for every layer and direction
+   * and every time step t, shape (D*numLayers, T), time in input order. Shows vanishing or exploding gradients.
+   */
+  gradNorms?: Tensor;
 }
 
 interface WorkLayout {
@@ -553,6 +559,7 @@ export abstract class RecurrentLayer extends WasmOwner {
       dX: place(T * B * this.inputSize * FLOAT),
       dhN: place(L * D * B * Hout * FLOAT), dcN: place(L * D * B * H * FLOAT),
       dh0: place(L * D * B * Hout * FLOAT), dc0: place(L * D * B * H * FLOAT),
+      norms: place(L * D * T * FLOAT),
     };
     if (off > this.trainBytes) {
       this.releaseBlock(this.trainBlock);
@@ -566,7 +573,7 @@ export abstract class RecurrentLayer extends WasmOwner {
       x: w + rel.x, outs: rel.outs.map((o) => w + o), h0: w + rel.h0, c0: w + rel.c0, hN: w + rel.hN, cN: w + rel.cN,
       lengths: w + rel.lengths, scratch: rel.scratch.map((o) => w + o), bscratch: w + rel.bscratch, dTop: w + rel.dTop,
       dBuf: [w + rel.dBuf[0]!, w + rel.dBuf[1]!], dX: w + rel.dX, dhN: w + rel.dhN, dcN: w + rel.dcN,
-      dh0: w + rel.dh0, dc0: w + rel.dc0,
+      dh0: w + rel.dh0, dc0: w + rel.dc0, norms: w + rel.norms,
     };
   }
 
@@ -603,7 +610,8 @@ export abstract class RecurrentLayer extends WasmOwner {
    * names; the gradients of the input and of the initial states are returned too. The activations of the forward
    * pass are consumed: a second backward needs a new training forward.
    */
-  backward(upstream: { output?: TensorLike; hN?: TensorLike; cN?: TensorLike } = {}): BackwardResult {
+  backward(upstream: { output?: TensorLike; hN?: TensorLike; cN?: TensorLike } = {},
+           options: { recordGradNorms?: boolean } = {}): BackwardResult {
     this.assertAlive();
     const a = this.trainArgs;
     const lay = this.trainLay;
@@ -662,17 +670,18 @@ export abstract class RecurrentLayer extends WasmOwner {
         const dhN = upstream.hN ? lay.dhN + idx * B * Hout * FLOAT : 0;
         const dh0 = lay.dh0 + idx * B * Hout * FLOAT;
         const scr = lay.scratch[idx]!;
+        const norms = options.recordGradNorms ? lay.norms + idx * T * FLOAT : 0;
         if (this.mode === 'LSTM') {
           const dcN = upstream.cN ? lay.dcN + idx * B * H * FLOAT : 0;
           k.lstm_backward(dX, ldx, d, dh0, lay.dc0 + idx * B * H * FLOAT, G(ld.wih), G(ld.whh), G(ld.bih), G(ld.bhh),
             G(ld.whr), dOutP, W, dhN, dcN, x, ldx, P(ld.wih), P(ld.whh), P(ld.whr), lengths, scr, lay.bscratch, T, B,
-            ld.inputSize, H, this.projSize, d);
+            ld.inputSize, H, this.projSize, d, norms);
         } else if (this.mode === 'GRU') {
           k.gru_backward(dX, ldx, d, dh0, G(ld.wih), G(ld.whh), G(ld.bih), G(ld.bhh), dOutP, W, dhN, x, ldx,
-            P(ld.wih), P(ld.whh), lengths, scr, lay.bscratch, T, B, ld.inputSize, H, d);
+            P(ld.wih), P(ld.whh), lengths, scr, lay.bscratch, T, B, ld.inputSize, H, d, norms);
         } else {
           k.rnn_backward(dX, ldx, d, dh0, G(ld.wih), G(ld.whh), G(ld.bih), G(ld.bhh), dOutP, W, dhN, x, ldx,
-            P(ld.wih), P(ld.whh), lengths, scr, lay.bscratch, T, B, ld.inputSize, H, act, d);
+            P(ld.wih), P(ld.whh), lengths, scr, lay.bscratch, T, B, ld.inputSize, H, act, d, norms);
         }
       }
     }
@@ -687,6 +696,9 @@ export abstract class RecurrentLayer extends WasmOwner {
     };
     if (this.mode === 'LSTM') {
       res.dc0 = new Tensor(fo.slice(lay.dc0 / FLOAT, lay.dc0 / FLOAT + D * L * B * H), a.cShape);
+    }
+    if (options.recordGradNorms) {
+      res.gradNorms = new Tensor(fo.slice(lay.norms / FLOAT, lay.norms / FLOAT + D * L * T), [D * L, T]);
     }
     return res;
   }

@@ -52,6 +52,7 @@ export interface KernelExports {
     dOut: number, ldo: number, dhN: number, dcN: number,
     x: number, ldx: number, Wih: number, Whh: number, Whr: number, lengths: number,
     scratch: number, bscratch: number, T: number, B: number, I: number, H: number, P: number, reverse: number,
+    dhnorm: number,
   ): void;
   lstm_backward_scratch_bytes(T: number, B: number, I: number, H: number, P: number): number;
   gru_backward(
@@ -60,6 +61,7 @@ export interface KernelExports {
     dOut: number, ldo: number, dhN: number,
     x: number, ldx: number, Wih: number, Whh: number, lengths: number,
     scratch: number, bscratch: number, T: number, B: number, I: number, H: number, reverse: number,
+    dhnorm: number,
   ): void;
   gru_backward_scratch_bytes(T: number, B: number, I: number, H: number): number;
   rnn_backward(
@@ -68,6 +70,7 @@ export interface KernelExports {
     dOut: number, ldo: number, dhN: number,
     x: number, ldx: number, Wih: number, Whh: number, lengths: number,
     scratch: number, bscratch: number, T: number, B: number, I: number, H: number, act: number, reverse: number,
+    dhnorm: number,
   ): void;
   rnn_backward_scratch_bytes(T: number, B: number, I: number, H: number): number;
   ACT_IDENTITY: WebAssembly.Global;
