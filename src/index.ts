@@ -37,4 +37,6 @@ export { Random } from './nn/random.js';
 export { readSafetensors, writeSafetensors, SafetensorsError } from './io/safetensors.js';
 export type { SafetensorsDtype, SafetensorsTensor, SafetensorsFile } from './io/safetensors.js';
 export { normalizeStateDict } from './io/state-dict.js';
+export { saveModel, loadModel, architectureOf } from './io/model-file.js';
+export type { Architecture } from './io/model-file.js';
 export type { StateDictInput, StateDictValue, StateDictEntry } from './io/state-dict.js';

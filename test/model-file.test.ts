@@ -1,0 +1,56 @@
+// Whole-model files: bit-exact round trips of architecture and weights, and typed errors for files that are not.
+import { beforeAll, expect, it } from 'vitest';
+import {
+  GRU, LSTM, Linear, RNN, SequenceModel, StateDictError, init, loadModel, readSafetensors, saveModel, writeSafetensors,
+  type RecurrentLayer,
+} from '../src/index.js';
+import { maxAbsDiff } from './helpers.js';
+
+beforeAll(async () => {
+  await init();
+});
+
+const x = { data: Float32Array.from({ length: 5 * 2 * 3 }, (_, i) => Math.sin(i)), shape: [5, 2, 3] };
+
+it.each([
+  ['LSTM with projection, 2 layers, bidirectional', () => new LSTM({ inputSize: 3, hiddenSize: 6, projSize: 2, numLayers: 2, bidirectional: true, seed: 1 })],
+  ['GRU batch-first without bias', () => new GRU({ inputSize: 3, hiddenSize: 5, batchFirst: true, bias: false, seed: 2 })],
+  ['RNN relu', () => new RNN({ inputSize: 3, hiddenSize: 4, nonlinearity: 'relu', seed: 3 })],
+])('%s round-trips bit-exactly', (_n, make) => {
+  const m = make() as RecurrentLayer;
+  const bytes = saveModel(m, { note: 'test' });
+  const back = loadModel(bytes) as RecurrentLayer;
+  expect(back.describeArch()).toBe(m.describeArch());
+  const a = m.stateDict();
+  const b = back.stateDict();
+  for (const k of Object.keys(a)) expect(maxAbsDiff(a[k]!.data, b[k]!.data)).toBe(0);
+  expect(maxAbsDiff(back.forward(x).output.data, m.forward(x).output.data)).toBe(0);
+  expect(readSafetensors(bytes).metadata.note).toBe('test');
+  m.dispose();
+  back.dispose();
+});
+
+it('a SequenceModel round-trips with its head', () => {
+  const rnn = new GRU({ inputSize: 3, hiddenSize: 5, seed: 4 });
+  const m = new SequenceModel({ rnn, head: new Linear({ inFeatures: 5, outFeatures: 2, seed: 5 }), headInput: 'last' });
+  const back = loadModel(saveModel(m)) as SequenceModel;
+  expect(back).toBeInstanceOf(SequenceModel);
+  expect(back.headInput).toBe('last');
+  expect(maxAbsDiff(back.forward(x).data, m.forward(x).data)).toBe(0);
+  expect(Object.keys(back.stateDict())).toEqual(Object.keys(m.stateDict()));
+  m.dispose();
+  back.dispose();
+});
+
+it('rejects files that are not model files, or whose weights do not fit', () => {
+  const plain = writeSafetensors({ 'rnn.weight_ih_l0': { shape: [4, 3], data: new Float32Array(12) } });
+  expect(() => loadModel(plain)).toThrow(StateDictError);
+  expect(() => loadModel(plain)).toThrow(/not an rnn-wasm model file/);
+  const m = new RNN({ inputSize: 3, hiddenSize: 4, seed: 1 });
+  const sd = m.stateDict({ prefix: 'rnn.' });
+  const meta = readSafetensors(saveModel(m)).metadata;
+  delete (sd as Record<string, unknown>)['rnn.bias_hh_l0'];
+  expect(() => loadModel(writeSafetensors(sd, { metadata: meta }))).toThrow(/rnn.bias_hh_l0: missing tensor/);
+  expect(() => loadModel(writeSafetensors({}, { metadata: { 'rnn-wasm.architecture': '{bad' } }))).toThrow(/not valid JSON/);
+  m.dispose();
+});
