@@ -26,7 +26,6 @@ export { Linear } from './nn/linear.js';
 export { SequenceModel } from './nn/sequence-model.js';
 export type { SequenceModelOptions, HeadInput } from './nn/sequence-model.js';
 export type { LinearOptions } from './nn/linear.js';
-export type { Parameter } from './train/parameter.js';
 export type {
   CellMode, RecurrentOptions, RNNOptions, LSTMOptions, GRUOptions, ForwardOptions, ForwardResult, ParamInfo,
   BackwardResult,
@@ -40,3 +39,12 @@ export { normalizeStateDict } from './io/state-dict.js';
 export { saveModel, loadModel, architectureOf } from './io/model-file.js';
 export type { Architecture } from './io/model-file.js';
 export type { StateDictInput, StateDictValue, StateDictEntry } from './io/state-dict.js';
+export type { Parameter } from './train/parameter.js';
+export { Optimizer, SGD, Adam, AdamW } from './train/optimizers.js';
+export type { SGDOptions, AdamOptions, OptimizerStateDict, ParamState } from './train/optimizers.js';
+export { clipGradNorm, clipGradValue, gradNorm, hasNonfiniteGrad } from './train/clip.js';
+export type { ClipGradNormOptions } from './train/clip.js';
+export { LRScheduler, StepLR, CosineAnnealingLR } from './train/schedules.js';
+export type { LrTarget, LRSchedulerStateDict, StepLROptions, CosineAnnealingLROptions } from './train/schedules.js';
+export { mseLoss, crossEntropyLoss, lengthsMask } from './train/losses.js';
+export type { Reduction, Mask, LossResult, MseLossOptions, CrossEntropyLossOptions } from './train/losses.js';

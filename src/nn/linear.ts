@@ -248,11 +248,11 @@ export class Linear extends WasmOwner {
     this.assertAlive();
     const g = this.ensureGrads();
     const ps: Parameter[] = [
-      { name: 'weight', engine: this.engine, param: this.paramBlock, grad: g, length: this.wFloats },
+      { name: 'weight', engine: this.engine, param: this.paramBlock, grad: g, length: this.wFloats, owner: this },
     ];
     if (this.hasBias) {
       ps.push({ name: 'bias', engine: this.engine, param: this.paramBlock + this.wFloats * FLOAT,
-        grad: g + this.wFloats * FLOAT, length: this.outPad });
+        grad: g + this.wFloats * FLOAT, length: this.outPad, owner: this });
     }
     return ps;
   }

@@ -718,7 +718,7 @@ export abstract class RecurrentLayer extends WasmOwner {
     const g = this.ensureGrads();
     return this.params.map((p) => ({
       name: p.name, engine: this.engine, param: this.paramBlock + p.offset * FLOAT, grad: g + p.offset * FLOAT,
-      length: p.packed,
+      length: p.packed, owner: this,
     }));
   }
 

@@ -73,6 +73,15 @@ export interface KernelExports {
     dhnorm: number,
   ): void;
   rnn_backward_scratch_bytes(T: number, B: number, I: number, H: number): number;
+  sgd_update(param: number, grad: number, momentumBuf: number, n: number, lr: number, momentum: number,
+    dampening: number, weightDecay: number, nesterov: number, firstStep: number): void;
+  adam_update(param: number, grad: number, m: number, v: number, n: number, lr: number, beta1: number, beta2: number,
+    eps: number, weightDecay: number, step: number, decoupled: number): void;
+  clip_by_value(grad: number, n: number, clip: number): void;
+  sum_squares(x: number, n: number): number;
+  max_abs(x: number, n: number): number;
+  scale(x: number, n: number, s: number): void;
+  has_nonfinite(x: number, n: number): number;
   ACT_IDENTITY: WebAssembly.Global;
   ACT_TANH: WebAssembly.Global;
   ACT_SIGMOID: WebAssembly.Global;
