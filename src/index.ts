@@ -23,7 +23,7 @@ export {
 export type { ErrorCode } from './errors.js';
 export { RecurrentLayer, RNN, LSTM, GRU } from './nn/recurrent.js';
 export { Linear } from './nn/linear.js';
-export { SequenceModel } from './nn/sequence-model.js';
+export { SequenceModel, topStateFeatures, spreadTopState } from './nn/sequence-model.js';
 export type { SequenceModelOptions, HeadInput } from './nn/sequence-model.js';
 export type { LinearOptions } from './nn/linear.js';
 export type {
@@ -48,3 +48,5 @@ export { LRScheduler, StepLR, CosineAnnealingLR } from './train/schedules.js';
 export type { LrTarget, LRSchedulerStateDict, StepLROptions, CosineAnnealingLROptions } from './train/schedules.js';
 export { mseLoss, crossEntropyLoss, lengthsMask } from './train/losses.js';
 export type { Reduction, Mask, LossResult, MseLossOptions, CrossEntropyLossOptions } from './train/losses.js';
+export { fit, evaluate, NonFiniteError } from './train/fit.js';
+export type { Dataset, FitOptions, FitHistory, StepInfo, EpochInfo } from './train/fit.js';

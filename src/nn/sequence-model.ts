@@ -8,7 +8,7 @@ import { Tensor, shapeStr, type TensorLike } from '../tensor.js';
 import type { Parameter } from '../train/parameter.js';
 import { normalizeStateDict, type StateDictInput } from '../io/state-dict.js';
 import { Linear } from './linear.js';
-import type { ForwardOptions, RecurrentLayer } from './recurrent.js';
+import type { BackwardResult, ForwardOptions, RecurrentLayer } from './recurrent.js';
 
 /** Which features the head reads. */
 export type HeadInput = 'sequence' | 'last';
@@ -53,19 +53,6 @@ export class SequenceModel {
     this.headInput = hi;
   }
 
-  /** Features of the head's input for `'last'`: the top layer's hN of each direction, (B, D*H_out). */
-  private lastFeatures(hN: Tensor, B: number): Float32Array {
-    const { numDirections: D, numLayers: L, outputSize: Hout } = this.rnn;
-    const f = new Float32Array(B * D * Hout);
-    for (let d = 0; d < D; d++) {
-      const idx = (L - 1) * D + d;
-      for (let b = 0; b < B; b++) {
-        f.set(hN.data.subarray((idx * B + b) * Hout, (idx * B + b + 1) * Hout), (b * D + d) * Hout);
-      }
-    }
-    return f;
-  }
-
   /** Runs the model. With `train`, keeps what {@link backward} needs. */
   forward(input: TensorLike, options: ForwardOptions = {}): Tensor {
     const r = this.rnn.forward(input, options);
@@ -75,32 +62,27 @@ export class SequenceModel {
       return this.head.forward(r.output, { train });
     }
     const B = r.hN.shape.length === 3 ? r.hN.shape[1]! : 1;
-    const feats = this.lastFeatures(r.hN, B);
+    const feats = topStateFeatures(this.rnn, r.hN.data, B);
     this.pending = train ? { hShape: r.hN.shape, oShape: r.output.shape } : undefined;
     const y = this.head.forward({ data: feats, shape: [B, feats.length / B] }, { train });
     return r.hN.shape.length === 3 ? y : new Tensor(y.data, [y.shape[1]!]);
   }
 
-  /** Backward from the gradient of the loss with respect to the forward's result. Accumulates gradients. */
-  backward(dOutput: TensorLike): void {
+  /**
+   * Backward from the gradient of the loss with respect to the forward's result. Accumulates gradients; returns
+   * the recurrent stack's result (input and initial-state gradients, per-step gradient norms on request).
+   */
+  backward(dOutput: TensorLike, options: { recordGradNorms?: boolean } = {}): BackwardResult {
     const p = this.pending;
     if (!p) throw new InvalidArgumentError('backward', 'call forward(input, { train: true }) first');
     this.pending = undefined;
     const dFeat = this.head.backward(dOutput);
     if (this.headInput === 'sequence') {
-      this.rnn.backward({ output: { data: dFeat.data, shape: p.oShape } });
-      return;
+      return this.rnn.backward({ output: { data: dFeat.data, shape: p.oShape } }, options);
     }
-    const { numDirections: D, numLayers: L, outputSize: Hout } = this.rnn;
     const B = p.hShape.length === 3 ? p.hShape[1]! : 1;
-    const dh = new Float32Array(p.hShape.reduce((a, b) => a * b, 1));
-    for (let d = 0; d < D; d++) {
-      const idx = (L - 1) * D + d;
-      for (let b = 0; b < B; b++) {
-        dh.set(dFeat.data.subarray((b * D + d) * Hout, (b * D + d + 1) * Hout), (idx * B + b) * Hout);
-      }
-    }
-    this.rnn.backward({ hN: { data: dh, shape: p.hShape } });
+    const dh = spreadTopState(this.rnn, dFeat.data, B);
+    return this.rnn.backward({ hN: { data: dh, shape: p.hShape } }, options);
   }
 
   /** Every parameter, named `rnn.*` and `head.*`. */
@@ -154,4 +136,26 @@ export class SequenceModel {
   [Symbol.dispose](): void {
     this.dispose();
   }
+}
+
+/** The top layer's final hidden state of each direction, concatenated: (B, D*H_out) from hN (D*L, B, H_out). */
+export function topStateFeatures(rnn: RecurrentLayer, hN: Float32Array, B: number): Float32Array {
+  const { numDirections: D, numLayers: L, outputSize: H } = rnn;
+  const f = new Float32Array(B * D * H);
+  for (let d = 0; d < D; d++) {
+    const idx = (L - 1) * D + d;
+    for (let b = 0; b < B; b++) f.set(hN.subarray((idx * B + b) * H, (idx * B + b + 1) * H), (b * D + d) * H);
+  }
+  return f;
+}
+
+/** The adjoint of {@link topStateFeatures}: a gradient (B, D*H_out) spread into a zero dhN (D*L, B, H_out). */
+export function spreadTopState(rnn: RecurrentLayer, dFeat: Float32Array, B: number): Float32Array {
+  const { numDirections: D, numLayers: L, outputSize: H } = rnn;
+  const dh = new Float32Array(D * L * B * H);
+  for (let d = 0; d < D; d++) {
+    const idx = (L - 1) * D + d;
+    for (let b = 0; b < B; b++) dh.set(dFeat.subarray((b * D + d) * H, (b * D + d + 1) * H), (idx * B + b) * H);
+  }
+  return dh;
 }
