@@ -76,3 +76,18 @@ json.dump({
     'torchVersion': torch.__version__,
 }, open(os.path.join(HERE, 'default-sequence.json'), 'w'))
 print('test mse', float(torch.mean((pred - y) ** 2)))
+
+# Training data for `npm start`: the same noisy two-tone signal, batch-major (N, T, 1) inputs and next-step
+# targets, a training and a validation split.
+def split(n, seed):
+    np.random.seed(seed)
+    xs = np.stack([signal(61, np.random.randint(0, 1000)) for _ in range(n)], axis=0)  # (n, 61)
+    return xs[:, :-1], xs[:, 1:]
+q = lambda a: [float('%.6g' % v) for v in a.reshape(-1)]
+xt, yt = split(160, 1)
+xv, yv = split(40, 2)
+json.dump({
+    'description': 'noisy two-tone signal, next-step prediction; inputs and targets (N, T, 1), batch-major',
+    'train': {'inputs': {'shape': [160, 60, 1], 'data': q(xt)}, 'targets': {'shape': [160, 60, 1], 'data': q(yt)}},
+    'validation': {'inputs': {'shape': [40, 60, 1], 'data': q(xv)}, 'targets': {'shape': [40, 60, 1], 'data': q(yv)}},
+}, open(os.path.join(HERE, 'default-train.json'), 'w'))

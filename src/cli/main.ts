@@ -5,20 +5,26 @@
  * outputs, the time taken, and how far the results are from PyTorch's.
  * @module
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LSTM, init, readSafetensors } from '../index.js';
+import { Adam, LSTM, Linear, SequenceModel, evaluate, fit, init, loadModel, readSafetensors, saveModel, type Dataset } from '../index.js';
 
-const HELP = `Usage: rnn-wasm [run] [--model FILE] [--sequence FILE] [--repeat N]
+const HELP = `Usage: rnn-wasm [run] [--model FILE] [--sequence FILE] [--repeat N] [--train FILE] [--epochs N] [--out FILE]
 
-Runs a recurrent model over a sequence and prints a summary.
+Runs a PyTorch-trained recurrent model over a sequence and prints a summary; then trains a new LSTM on a data
+set with a progress display, evaluates it and saves it as a model file.
   --model FILE      .safetensors with rnn.* (LSTM) and head.* (Linear) tensors
                     (default: the bundled examples/data/default-model.safetensors)
   --sequence FILE   JSON with input {shape [T, B, 1], data}, target, and optionally PyTorch's results
                     (default: examples/data/default-sequence.json)
   --repeat N        timed repetitions (default 50)
+  --train FILE      JSON { train: {inputs, targets}, validation: {inputs, targets} }, batch-major (N, T, 1)
+                    (default: examples/data/default-train.json)
+  --epochs N        training epochs (default 40)
+  --out FILE        where to save the trained model (default: out/rnn-wasm-model.safetensors)
   -h, --help        this help`;
 
 interface Seq {
@@ -58,6 +64,9 @@ async function run(argv: string[]): Promise<number> {
       model: { type: 'string' },
       sequence: { type: 'string' },
       repeat: { type: 'string', default: '50' },
+      train: { type: 'string' },
+      epochs: { type: 'string', default: '40' },
+      out: { type: 'string', default: 'out/rnn-wasm-model.safetensors' },
       help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: false,
@@ -133,6 +142,60 @@ async function run(argv: string[]): Promise<number> {
     }
   }
   lstm.dispose();
+
+  // Training.
+  const epochs = Number(values.epochs);
+  if (!Number.isInteger(epochs) || epochs < 0) {
+    console.error(`--epochs: expected a non-negative integer, got ${values.epochs}`);
+    return 2;
+  }
+  const trainPath = values.train ?? fileURLToPath(new URL('default-train.json', dataDir));
+  const sets = JSON.parse(await readFile(trainPath, 'utf8')) as { train: Dataset; validation?: Dataset };
+  const model = new SequenceModel({
+    rnn: new LSTM({ inputSize: 1, hiddenSize: 32, batchFirst: true, seed: 1 }),
+    head: new Linear({ inFeatures: 32, outFeatures: 1, seed: 2 }),
+  });
+  const n = sets.train.inputs.shape[0]!;
+  const bs = 16;
+  const stepsPerEpoch = Math.ceil(n / bs);
+  console.log(`\ntraining ${model.rnn.describeArch()} + Linear(32, 1) on ${trainPath}: ${n} sequences of ` +
+    `${sets.train.inputs.shape[1]} steps, ${epochs} epochs, Adam lr 0.01, batch ${bs}`);
+  const before = sets.validation ? evaluate(model, sets.validation).loss : NaN;
+  const tty = process.stdout.isTTY === true;
+  const tTrain = performance.now();
+  const history = fit(model, sets.train, {
+    epochs, batchSize: bs, validation: sets.validation, seed: 0, clipGradNorm: 1,
+    optimizer: new Adam(model.parameters(), { lr: 0.01 }),
+    onStepEnd: (s) => {
+      if (!tty) return;
+      const done = (s.step + 1) / stepsPerEpoch;
+      const bar = '#'.repeat(Math.round(done * 20)).padEnd(20, '.');
+      const rate = s.globalStep / ((performance.now() - tTrain) / 1000);
+      process.stdout.write(`\r  epoch ${s.epoch + 1}/${epochs} [${bar}] loss ${s.loss.toFixed(4)} ` +
+        `|grad| ${s.gradNorm.toFixed(3)} ${rate.toFixed(0)} steps/s`);
+    },
+    onEpochEnd: (e) => {
+      const line = `  epoch ${String(e.epoch + 1).padStart(3)}/${epochs}: train loss ${e.loss.toFixed(5)}` +
+        (e.valLoss !== undefined ? `, validation MSE ${e.valLoss.toFixed(5)}` : '') + ` (${e.seconds.toFixed(2)} s)`;
+      if (tty) process.stdout.write(`\r${line.padEnd(90)}\n`);
+      else console.log(line);
+    },
+  });
+  const seconds = (performance.now() - tTrain) / 1000;
+  console.log(`trained ${history.steps} steps in ${seconds.toFixed(2)} s (${(history.steps / seconds).toFixed(0)} steps/s)`);
+  if (sets.validation) {
+    const after = evaluate(model, sets.validation).loss;
+    console.log(`validation MSE: ${fmt(before)} before training, ${fmt(after)} after`);
+  }
+  const outPath = resolve(values.out);
+  await mkdir(dirname(outPath), { recursive: true });
+  const bytes = saveModel(model, { trainedOn: trainPath });
+  await writeFile(outPath, bytes);
+  const reloaded = loadModel(bytes) as SequenceModel;
+  const check = sets.validation ? evaluate(reloaded, sets.validation).loss : NaN;
+  console.log(`saved ${outPath} (${bytes.length} bytes); reloaded model's validation MSE ${fmt(check)}`);
+  reloaded.dispose();
+  model.dispose();
   return 0;
 }
 
@@ -144,6 +207,7 @@ run(argv).then(
   },
   (err: unknown) => {
     console.error(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+    if (process.env.RNN_WASM_DEBUG) console.error(err);
     process.exitCode = 1;
   },
 );

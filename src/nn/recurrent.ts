@@ -141,7 +141,10 @@ interface TrainLayout {
 
 /** Result of `backward`. */
 export interface BackwardResult {
-  /** Accumulated gradients of every parameter, under PyTorch's names and shapes. */
+  /**
+   * Accumulated gradients of every parameter, under PyTorch's names and shapes (empty with
+   * `collectGrads: false`, which training loops use: the optimizers read the packed gradients in place).
+   */
   grads: Record<string, Tensor>;
   /** Gradient of the input, shaped as the input. */
   dInput: Tensor;
@@ -611,7 +614,7 @@ export abstract class RecurrentLayer extends WasmOwner {
    * pass are consumed: a second backward needs a new training forward.
    */
   backward(upstream: { output?: TensorLike; hN?: TensorLike; cN?: TensorLike } = {},
-           options: { recordGradNorms?: boolean } = {}): BackwardResult {
+           options: { recordGradNorms?: boolean; collectGrads?: boolean } = {}): BackwardResult {
     this.assertAlive();
     const a = this.trainArgs;
     const lay = this.trainLay;
@@ -687,10 +690,12 @@ export abstract class RecurrentLayer extends WasmOwner {
     }
     this.trainArgs = undefined;
     this.trainLay = undefined;
+    // Unpacking the gradients allocates: take the memory view only afterwards.
+    const gradTensors = options.collectGrads === false ? {} : this.gradients();
     const fo = e.f32();
     const iShape = !a.batched ? [T, I] : this.batchFirst ? [B, T, I] : [T, B, I];
     const res: BackwardResult = {
-      grads: this.gradients(),
+      grads: gradTensors,
       dInput: new Tensor(this.copySeqOut(a, lay.dX, I), iShape),
       dh0: new Tensor(fo.slice(lay.dh0 / FLOAT, lay.dh0 / FLOAT + D * L * B * Hout), a.hShape),
     };

@@ -72,7 +72,7 @@ export class SequenceModel {
    * Backward from the gradient of the loss with respect to the forward's result. Accumulates gradients; returns
    * the recurrent stack's result (input and initial-state gradients, per-step gradient norms on request).
    */
-  backward(dOutput: TensorLike, options: { recordGradNorms?: boolean } = {}): BackwardResult {
+  backward(dOutput: TensorLike, options: { recordGradNorms?: boolean; collectGrads?: boolean } = {}): BackwardResult {
     const p = this.pending;
     if (!p) throw new InvalidArgumentError('backward', 'call forward(input, { train: true }) first');
     this.pending = undefined;
