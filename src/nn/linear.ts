@@ -39,8 +39,6 @@ export class Linear extends WasmOwner {
   private readonly wFloats: number;
   private readonly paramBlock: number;
   private gradBlock = 0;
-  private work = 0;
-  private workBytes = 0;
   private saved: { rows: number; x: number } | undefined;
 
   /** Creates the layer with PyTorch's initialisation. Requires `await init()` first. */
@@ -146,14 +144,7 @@ export class Linear extends WasmOwner {
     const sizes = [rows * I, rows * this.outPad, rows * Math.max(q16(I), this.outPad), q16(I) * this.outPad,
       I * rows];
     const bytes = sizes.reduce((a, n) => a + Math.ceil((n * FLOAT) / 64) * 64, 0);
-    if (bytes > this.workBytes) {
-      this.releaseBlock(this.work);
-      this.work = 0;
-      this.workBytes = 0;
-      this.work = this.allocBlock(bytes);
-      this.workBytes = bytes;
-    }
-    let off = this.work;
+    let off = this.reusableBlock('work', bytes);
     const ptrs = sizes.map((n) => {
       const p = off;
       off += Math.ceil((n * FLOAT) / 64) * 64;

@@ -210,8 +210,6 @@ export abstract class RecurrentLayer extends WasmOwner {
   /** @internal */ protected readonly layers: LayerDir[][];
   /** @internal */ protected paramBlock = 0;
   /** @internal */ protected readonly paramFloats: number;
-  private work = 0;
-  private workBytes = 0;
   private readonly sessions = new Set<WeakRef<Session>>();
 
   protected constructor(mode: CellMode, options: RecurrentOptions & { projSize?: number }, what: string) {
@@ -523,8 +521,6 @@ export abstract class RecurrentLayer extends WasmOwner {
   // ---------------------------------------------------------------------------------------------------------
   // Training: forward keeping activations, backpropagation through time, gradients.
 
-  private trainBlock = 0;
-  private trainBytes = 0;
   private trainLay: TrainLayout | undefined;
   private trainArgs: ForwardArgs | undefined;
   private gradBlock = 0;
@@ -564,14 +560,7 @@ export abstract class RecurrentLayer extends WasmOwner {
       dh0: place(L * D * B * Hout * FLOAT), dc0: place(L * D * B * H * FLOAT),
       norms: place(L * D * T * FLOAT),
     };
-    if (off > this.trainBytes) {
-      this.releaseBlock(this.trainBlock);
-      this.trainBlock = 0;
-      this.trainBytes = 0;
-      this.trainBlock = this.allocBlock(off);
-      this.trainBytes = off;
-    }
-    const w = this.trainBlock;
+    const w = this.reusableBlock('train', off);
     return {
       x: w + rel.x, outs: rel.outs.map((o) => w + o), h0: w + rel.h0, c0: w + rel.c0, hN: w + rel.hN, cN: w + rel.cN,
       lengths: w + rel.lengths, scratch: rel.scratch.map((o) => w + o), bscratch: w + rel.bscratch, dTop: w + rel.dTop,
@@ -763,14 +752,7 @@ export abstract class RecurrentLayer extends WasmOwner {
       x: place(sizes.x), out0: place(sizes.out0), out1: place(sizes.out1), h0: place(sizes.h0), c0: place(sizes.c0),
       hN: place(sizes.hN), cN: place(sizes.cN), lengths: place(sizes.lengths), scratch: place(sizes.scratch),
     };
-    if (off > this.workBytes) {
-      this.releaseBlock(this.work);
-      this.work = 0;
-      this.workBytes = 0;
-      this.work = this.allocBlock(off);
-      this.workBytes = off;
-    }
-    const w = this.work;
+    const w = this.reusableBlock('work', off);
     return {
       x: w + rel.x, out: [w + rel.out0, L > 1 ? w + rel.out1 : w + rel.out0], h0: w + rel.h0, c0: w + rel.c0,
       hN: w + rel.hN, cN: w + rel.cN, lengths: w + rel.lengths, scratch: w + rel.scratch, bytes: off,

@@ -49,6 +49,24 @@ export abstract class WasmOwner {
     return p;
   }
 
+  private readonly reusable = new Map<string, { ptr: number; bytes: number }>();
+
+  /**
+   * A block kept under `key` and reused across calls: reallocated (contents lost) only when more than its
+   * current size is asked for, so work buffers grow to the largest call seen and no further.
+   */
+  protected reusableBlock(key: string, bytes: number): number {
+    const cur = this.reusable.get(key);
+    if (cur && cur.bytes >= bytes) return cur.ptr;
+    if (cur) {
+      this.reusable.delete(key);
+      this.releaseBlock(cur.ptr);
+    }
+    const ptr = this.allocBlock(bytes);
+    this.reusable.set(key, { ptr, bytes });
+    return ptr;
+  }
+
   /** Frees a block owned by this object. */
   protected releaseBlock(ptr: number): void {
     if (ptr === 0 || !this.holdings.blocks.has(ptr)) return;
