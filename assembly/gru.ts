@@ -89,6 +89,74 @@ function step(hn: usize, gs: usize, ns: usize, gx: usize, hp: usize, ldh: i32, W
   }
 }
 
+
+// Keras' reset_after = False / ONNX's linear_before_reset = 0: n = tanh(W_in x + b_in + W_hn (r * h) + b_hn).
+// The product for n needs r of every unit first, so the step runs in two passes over the panels: r and z (the
+// first 8 columns of each panel) from h, then n (the last 4) from r * h, which goes to rh (kept per step in
+// training for the weight gradient of W_hn). r and z overwrite their pre-activations in gx.
+function stepResetBefore(hn: usize, train: bool, rh: usize, gx: usize, hp: usize, ldh: i32, W: usize, bhh: usize,
+                         K: i32, B: i32, nP: i32): void {
+  const Np = nP * 12;
+  const rowG = <usize>Np << 2, rowH = <usize>ldh << 2;
+  for (let p = 0; p < nP; p++) {
+    const Wp = W + (<usize>(p * K * 12) << 2);
+    const offG = <usize>(p * 12) << 2, offU = <usize>(p * 4) << 2;
+    const br = bhh ? v128.load(bhh + offG) : f32x4.splat(0), bz = bhh ? v128.load(bhh + offG, 16) : f32x4.splat(0);
+    for (let b = 0; b < B; b++) {
+      const g0 = gx + <usize>b * rowG + offG;
+      const a0 = hp + <usize>b * rowH;
+      let x0 = v128.load(g0), x1 = v128.load(g0, 16);
+      let y0 = f32x4.splat(0), y1 = f32x4.splat(0);
+      let w = Wp;
+      let k = 0;
+      for (; k + 2 <= K; k += 2) {
+        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
+        const s1 = v128.load32_splat(a0 + (<usize>k << 2), 4);
+        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
+        y0 = madd(s1, v128.load(w, 48), y0); y1 = madd(s1, v128.load(w, 64), y1);
+        w += 96;
+      }
+      if (k < K) {
+        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
+        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
+      }
+      const r = vsigmoid(f32x4.add(f32x4.add(x0, y0), br));
+      const z = vsigmoid(f32x4.add(f32x4.add(x1, y1), bz));
+      v128.store(g0, r); v128.store(g0, z, 16);
+      v128.store(rh + <usize>b * rowH + offU, f32x4.mul(r, v128.load(a0 + offU)));
+    }
+  }
+  for (let p = 0; p < nP; p++) {
+    const Wp = W + (<usize>(p * K * 12) << 2);
+    const offG = <usize>(p * 12) << 2, offU = <usize>(p * 4) << 2;
+    const bn = bhh ? v128.load(bhh + offG, 32) : f32x4.splat(0);
+    for (let b = 0; b < B; b++) {
+      const g0 = gx + <usize>b * rowG + offG;
+      const a0 = rh + <usize>b * rowH;
+      let x0 = f32x4.splat(0), x1 = f32x4.splat(0), x2 = f32x4.splat(0), x3 = f32x4.splat(0);
+      let w = Wp + 32;
+      let k = 0;
+      for (; k + 4 <= K; k += 4) {
+        x0 = madd(v128.load32_splat(a0 + (<usize>k << 2)), v128.load(w), x0);
+        x1 = madd(v128.load32_splat(a0 + (<usize>k << 2), 4), v128.load(w, 48), x1);
+        x2 = madd(v128.load32_splat(a0 + (<usize>k << 2), 8), v128.load(w, 96), x2);
+        x3 = madd(v128.load32_splat(a0 + (<usize>k << 2), 12), v128.load(w, 144), x3);
+        w += 192;
+      }
+      for (; k < K; k++) {
+        x0 = madd(v128.load32_splat(a0 + (<usize>k << 2)), v128.load(w), x0);
+        w += 48;
+      }
+      const an = f32x4.add(f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3)), bn);
+      const n = vtanh(f32x4.add(v128.load(g0, 32), an));
+      const z = v128.load(g0, 16);
+      const h = v128.load(hp + <usize>b * rowH + offU);
+      v128.store(hn + <usize>b * rowH + offU, madd(z, f32x4.sub(h, n), n));
+      if (train) v128.store(g0, n, 32);
+    }
+  }
+}
+
 // @ts-ignore: decorator
 @inline function panels(H: i32): i32 { return (H + 3) >> 2; }
 
@@ -97,14 +165,15 @@ export function gru_scratch_bytes(T: i32, B: i32, H: i32, train: i32): usize {
   const nP = panels(H), Np = nP * 12, Hp = nP * 4;
   const steps = train ? T : chunkSteps(T, B * Np);
   const slots = train ? T + 1 : 2;
-  const nslots = train ? T : 0;
+  const nslots = train ? T : 1; // W_hn h + b_hn (reset after) or r * h (reset before) per step; one in inference
   return (<usize>steps * B * Np + <usize>slots * B * Hp + <usize>nslots * B * Hp) << 2;
 }
 
 /** One direction of one GRU layer over a whole sequence; arguments as lstm_forward (no cell state). */
 export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32, h0: usize,
                             Wih: usize, Whh: usize, bih: usize, bhh: usize, lengths: usize,
-                            scratch: usize, T: i32, B: i32, I: i32, H: i32, reverse: i32, train: i32): void {
+                            scratch: usize, T: i32, B: i32, I: i32, H: i32, reverse: i32, train: i32,
+                            resetBefore: i32): void {
   const tr = train != 0;
   const rev = reverse != 0;
   const nP = panels(H), Np = nP * 12, Hp = nP * 4;
@@ -127,7 +196,8 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
       const t = rev ? t0 + n - 1 - j : t0 + j;
       const g = gxBase + <usize>(t - t0) * rowG;
       const hp = hs + <usize>slotOf(s, tr, rev, T) * hSlot, hn = hs + <usize>slotOf(s + 1, tr, rev, T) * hSlot;
-      step(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, Hp, Whh, bhh, H, B, nP);
+      if (resetBefore) stepResetBefore(hn, tr, ns + (tr ? <usize>t * hSlot : 0), g, hp, Hp, Whh, bhh, H, B, nP);
+      else step(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, Hp, Whh, bhh, H, B, nP);
       holdInactive(hn, hp, Hp, lengths, t, B);
       storeOutput(out + <usize>t * rowO, ldo, hn, Hp, H, lengths, t, B);
       s++;
@@ -142,7 +212,7 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
 /** Bytes of scratch gru_backward needs besides the forward pass's training scratch. */
 export function gru_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32): usize {
   const Np = panels(H) * 12, Wd = q16(H), Iq = q16(I), R = T * B;
-  return (<usize>Wd * Np + <usize>Iq * Np + <usize>2 * B * Wd + <usize>R * Np + <usize>max(H, I) * R +
+  return (<usize>Wd * Np + <usize>Iq * Np + <usize>3 * B * Wd + <usize>R * Np + <usize>max(H, I) * R +
     <usize>R * Iq) << 2;
 }
 
@@ -162,7 +232,7 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
                              dOut: usize, ldo: i32, dhN: usize,
                              x: usize, ldx: i32, Wih: usize, Whh: usize, lengths: usize,
                              scratch: usize, bscratch: usize, T: i32, B: i32, I: i32, H: i32, reverse: i32,
-                             dhnorm: usize): void {
+                             dhnorm: usize, resetBefore: i32): void {
   const rev = reverse != 0;
   const nP = panels(H), Np = nP * 12, Hp = nP * 4;
   const Wd = q16(H), Iq = q16(I), R = T * B;
@@ -177,6 +247,7 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   const dAx = dhB + (<usize>B * Wd << 2);
   const At = dAx + (<usize>R * Np << 2);
   const dXt = At + (<usize>max(H, I) * R << 2);
+  const drh = dXt + (<usize>R * Iq << 2);
   const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
 
   pack_transpose(WhhT, Whh, H, nP, 12);
@@ -191,37 +262,101 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
     const g = gx + <usize>t * rowG, gX = dAx + <usize>t * rowG;
     const hBefore = hs + <usize>(rev ? t + 1 : t) * hSlot;
     const nsT = ns + <usize>t * hSlot;
-    for (let b = 0; b < B; b++) {
-      const gb = g + (<usize>(b * Np) << 2), xb = gX + (<usize>(b * Np) << 2);
-      const dcur = cur + (<usize>(b * Wd) << 2), dnxt = nxt + (<usize>(b * Wd) << 2);
-      if (!isActive(lengths, b, t)) {
-        zero_f32(gb, Np); zero_f32(xb, Np);
-        memory.copy(dnxt, dcur, <usize>Wd << 2);
-        continue;
+    if (resetBefore) {
+      resetBeforeStep(nxt, cur, Wd, g, gX, hBefore, drh, WhhT, lengths, t, B, nP, Hp);
+    } else {
+      for (let b = 0; b < B; b++) {
+        const gb = g + (<usize>(b * Np) << 2), xb = gX + (<usize>(b * Np) << 2);
+        const dcur = cur + (<usize>(b * Wd) << 2), dnxt = nxt + (<usize>(b * Wd) << 2);
+        if (!isActive(lengths, b, t)) {
+          zero_f32(gb, Np); zero_f32(xb, Np);
+          memory.copy(dnxt, dcur, <usize>Wd << 2);
+          continue;
+        }
+        const hb = hBefore + (<usize>(b * Hp) << 2), nb = nsT + (<usize>(b * Hp) << 2);
+        for (let p = 0; p < nP; p++) {
+          const gt = gb + (<usize>(p * 12) << 2), xt = xb + (<usize>(p * 12) << 2), u = <usize>(p * 4) << 2;
+          const r = v128.load(gt), z = v128.load(gt, 16), n = v128.load(gt, 32);
+          const dh = v128.load(dcur + u);
+          const one = f32x4.splat(1);
+          const dz = f32x4.mul(dh, f32x4.sub(v128.load(hb + u), n));
+          const dan = f32x4.mul(f32x4.mul(dh, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
+          const dar = dsig(f32x4.mul(dan, v128.load(nb + u)), r);
+          const daz = dsig(dz, z);
+          v128.store(gt, dar); v128.store(gt, daz, 16); v128.store(gt, f32x4.mul(dan, r), 32);
+          v128.store(xt, dar); v128.store(xt, daz, 16); v128.store(xt, dan, 32);
+          v128.store(dnxt + u, f32x4.mul(dh, z));
+        }
       }
-      const hb = hBefore + (<usize>(b * Hp) << 2), nb = nsT + (<usize>(b * Hp) << 2);
-      for (let p = 0; p < nP; p++) {
-        const gt = gb + (<usize>(p * 12) << 2), xt = xb + (<usize>(p * 12) << 2), u = <usize>(p * 4) << 2;
-        const r = v128.load(gt), z = v128.load(gt, 16), n = v128.load(gt, 32);
-        const dh = v128.load(dcur + u);
-        const one = f32x4.splat(1);
-        const dz = f32x4.mul(dh, f32x4.sub(v128.load(hb + u), n));
-        const dan = f32x4.mul(f32x4.mul(dh, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
-        const dar = dsig(f32x4.mul(dan, v128.load(nb + u)), r);
-        const daz = dsig(dz, z);
-        v128.store(gt, dar); v128.store(gt, daz, 16); v128.store(gt, f32x4.mul(dan, r), 32);
-        v128.store(xt, dar); v128.store(xt, daz, 16); v128.store(xt, dan, 32);
-        v128.store(dnxt + u, f32x4.mul(dh, z));
-      }
+      gemm_forward(nxt, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 1);
     }
-    gemm_forward(nxt, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 1);
     const sw = cur; cur = nxt; nxt = sw;
   }
   storeState(dh0, cur, Wd, H, B);
   const hPrev = hs + (rev ? hSlot : 0);
   weightGrad(dWhh, hPrev, Hp, H, gx, Np, R, nP, 12, At);
+  if (resetBefore && dWhh) {
+    // The gates buffer held [dar, daz, 0] for the r, z part from h; W_hn's gradient comes from r * h and dan.
+    onlyN(gx, dAx, R, nP);
+    weightGrad(dWhh, ns, Hp, H, gx, Np, R, nP, 12, At);
+  }
   weightGrad(dWih, x, ldx, I, dAx, Np, R, nP, 12, At);
   if (dbih) colsum_forward(dbih, dAx, Np, R, Np, 1);
-  if (dbhh) colsum_forward(dbhh, gx, Np, R, Np, 1);
+  if (dbhh) colsum_forward(dbhh, resetBefore ? dAx : gx, Np, R, Np, 1);
   inputGrad(dX, lddx, accDx, dAx, Np, WihT, R, I, dXt);
+}
+
+/** dst tiles = [0, 0, src's n part] for R rows of nP panels of 12. */
+function onlyN(dst: usize, src: usize, R: i32, nP: i32): void {
+  const n = <usize>R * nP;
+  for (let i: usize = 0; i < n; i++) {
+    const d = dst + i * 48, sP = src + i * 48;
+    v128.store(d, f32x4.splat(0)); v128.store(d, f32x4.splat(0), 16); v128.store(d, v128.load(sP, 32), 32);
+  }
+}
+
+/**
+ * One backward step of the reset-before GRU. With rh = r * h_{t-1} and a_n = gx_n + W_hn rh + b_hn:
+ * dz = dh (h - n), dan = dh (1 - z)(1 - n^2), d(rh) = dan W_hn, dr = d(rh) h, and
+ * dh_{t-1} = dh z + d(rh) r + [dar, daz] W_h{r,z}. dAx gets [dar, daz, dan] (the input pre-activations and, since
+ * b_hn sits outside r here, every bias); the gates buffer ends as [dar, daz, 0] for the r, z part of dW_hh.
+ */
+function resetBeforeStep(nxt: usize, cur: usize, Wd: i32, g: usize, gX: usize, hBefore: usize, drh: usize,
+                         WhhT: usize, lengths: usize, t: i32, B: i32, nP: i32, Hp: i32): void {
+  const Np = nP * 12;
+  const one = f32x4.splat(1);
+  for (let b = 0; b < B; b++) {
+    const gb = g + (<usize>(b * Np) << 2), xb = gX + (<usize>(b * Np) << 2);
+    const dcur = cur + (<usize>(b * Wd) << 2), dnxt = nxt + (<usize>(b * Wd) << 2);
+    if (!isActive(lengths, b, t)) { zero_f32(gb, Np); zero_f32(xb, Np); continue; }
+    const hb = hBefore + (<usize>(b * Hp) << 2);
+    for (let p = 0; p < nP; p++) {
+      const gt = gb + (<usize>(p * 12) << 2), xt = xb + (<usize>(p * 12) << 2), u = <usize>(p * 4) << 2;
+      const r = v128.load(gt), z = v128.load(gt, 16), n = v128.load(gt, 32);
+      const dh = v128.load(dcur + u);
+      const dz = f32x4.mul(dh, f32x4.sub(v128.load(hb + u), n));
+      const dan = f32x4.mul(f32x4.mul(dh, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
+      // r is kept in dAx until d(rh) is known.
+      v128.store(xt, r); v128.store(xt, dsig(dz, z), 16); v128.store(xt, dan, 32);
+      v128.store(gt, f32x4.splat(0)); v128.store(gt, f32x4.splat(0), 16); v128.store(gt, dan, 32);
+      v128.store(dnxt + u, f32x4.mul(dh, z));
+    }
+  }
+  gemm_forward(drh, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 0);
+  for (let b = 0; b < B; b++) {
+    const gb = g + (<usize>(b * Np) << 2), xb = gX + (<usize>(b * Np) << 2);
+    const dcur = cur + (<usize>(b * Wd) << 2), dnxt = nxt + (<usize>(b * Wd) << 2);
+    if (!isActive(lengths, b, t)) { memory.copy(dnxt, dcur, <usize>Wd << 2); continue; }
+    const hb = hBefore + (<usize>(b * Hp) << 2), db = drh + (<usize>(b * Wd) << 2);
+    for (let p = 0; p < nP; p++) {
+      const gt = gb + (<usize>(p * 12) << 2), xt = xb + (<usize>(p * 12) << 2), u = <usize>(p * 4) << 2;
+      const r = v128.load(xt), daz = v128.load(xt, 16);
+      const d = v128.load(db + u);
+      const dar = dsig(f32x4.mul(d, v128.load(hb + u)), r);
+      v128.store(xt, dar);
+      v128.store(gt, dar); v128.store(gt, daz, 16); v128.store(gt, f32x4.splat(0), 32);
+      v128.store(dnxt + u, madd(d, r, v128.load(dnxt + u)));
+    }
+  }
+  gemm_forward(nxt, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 1);
 }

@@ -39,6 +39,8 @@ interface Case {
   batchFirst?: boolean;
   bias?: boolean;
   projSize?: number;
+  /** GRU: false for the reset-before form (Keras reset_after=False, ONNX linear_before_reset=0). */
+  resetAfter?: boolean;
   /** Pass h0 / c0 to forward (else the engine gets none and the differences are taken at zero states). */
   h0?: boolean;
   c0?: boolean;
@@ -85,6 +87,11 @@ const CASES: Case[] = [
   { name: 'gru_unbatched_batch_first_h0', mode: 'GRU', I: 3, H: 5, T: 4, B: 1, batchFirst: true, unbatched: true,
     h0: true, seed: 35 },
   { name: 'gru_2l_output_only', mode: 'GRU', I: 3, H: 4, T: 3, B: 2, L: 2, upstream: 'output', seed: 36 },
+  { name: 'gru_reset_before_1l', mode: 'GRU', I: 3, H: 5, T: 4, B: 2, resetAfter: false, seed: 37 },
+  { name: 'gru_reset_before_2l_bi_lengths_h0', mode: 'GRU', I: 3, H: 6, T: 4, B: 3, L: 2, bidirectional: true,
+    lengths: [4, 1, 3], h0: true, resetAfter: false, seed: 38 },
+  { name: 'gru_reset_before_nobias_h17', mode: 'GRU', I: 3, H: 17, T: 3, B: 1, bias: false, resetAfter: false,
+    seed: 39 },
 ];
 
 interface Tensor64 {
@@ -112,6 +119,7 @@ function cfgOf(c: Case): RefConfig {
   return {
     mode: c.mode, inputSize: c.I, hiddenSize: c.H, numLayers: c.L ?? 1, bidirectional: c.bidirectional ?? false,
     batchFirst: c.batchFirst ?? false, bias: c.bias ?? true, projSize: c.projSize ?? 0,
+    ...(c.resetAfter === false ? { resetAfter: false } : {}),
   };
 }
 
@@ -216,7 +224,7 @@ function build(c: Case): RecurrentLayer {
     batchFirst: c.batchFirst ?? false, bias: c.bias ?? true, seed: 1,
   };
   if (c.mode === 'LSTM') return new LSTM({ ...common, projSize: c.projSize ?? 0 });
-  if (c.mode === 'GRU') return new GRU(common);
+  if (c.mode === 'GRU') return new GRU({ ...common, resetAfter: c.resetAfter ?? true });
   return new RNN({ ...common, nonlinearity: c.mode === 'RNN_RELU' ? 'relu' : 'tanh' });
 }
 

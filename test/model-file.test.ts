@@ -16,6 +16,7 @@ it.each([
   ['LSTM with projection, 2 layers, bidirectional', () => new LSTM({ inputSize: 3, hiddenSize: 6, projSize: 2, numLayers: 2, bidirectional: true, seed: 1 })],
   ['GRU batch-first without bias', () => new GRU({ inputSize: 3, hiddenSize: 5, batchFirst: true, bias: false, seed: 2 })],
   ['RNN relu', () => new RNN({ inputSize: 3, hiddenSize: 4, nonlinearity: 'relu', seed: 3 })],
+  ['GRU with the reset gate before the product', () => new GRU({ inputSize: 3, hiddenSize: 5, resetAfter: false, seed: 4 })],
 ])('%s round-trips bit-exactly', (_n, make) => {
   const m = make() as RecurrentLayer;
   const bytes = saveModel(m, { note: 'test' });

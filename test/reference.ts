@@ -32,6 +32,8 @@ export interface RefConfig {
   bias?: boolean;
   /** LSTM only; 0 = no projection. */
   projSize?: number;
+  /** GRU only; false: n = tanh(W_in x + b_in + W_hn (r*h) + b_hn) (Keras reset_after=False). Default true. */
+  resetAfter?: boolean;
 }
 
 /** A row-major tensor. */
@@ -199,6 +201,17 @@ export function referenceForward(cfg: RefConfig, sd: Record<string, RefTensor>, 
               const a = gi[j]! + gh[j]!;
               options.onPreActivation?.(a);
               hNew[j] = mode === 'RNN_TANH' ? Math.tanh(a) : Math.max(0, a);
+            }
+          } else if (mode === 'GRU' && cfg.resetAfter === false) {
+            // Reset before the product: the n rows of W_hh act on r*h.
+            const rh = new Float64Array(H);
+            for (let j = 0; j < H; j++) rh[j] = sigmoid(gi[j]! + gh[j]!) * h[b * Hout + j]!;
+            const ghn = new Float64Array(H);
+            matvecRows(whh, Hout, 2 * H, H, rh, 0, ghn);
+            for (let j = 0; j < H; j++) {
+              const z = sigmoid(gi[H + j]! + gh[H + j]!);
+              const n = Math.tanh(gi[2 * H + j]! + ghn[j]! + bhh[2 * H + j]!);
+              hNew[j] = (1 - z) * n + z * h[b * Hout + j]!;
             }
           } else if (mode === 'GRU') {
             for (let j = 0; j < H; j++) {

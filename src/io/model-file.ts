@@ -25,6 +25,8 @@ export interface Architecture {
     batchFirst: boolean;
     bias: boolean;
     projSize: number;
+    /** GRU only, when false (the reset-before form). */
+    resetAfter?: boolean;
   };
   /** The head, when the model is a {@link SequenceModel}. */
   head?: { inFeatures: number; outFeatures: number; bias: boolean; headInput: HeadInput };
@@ -42,6 +44,7 @@ export function architectureOf(model: RecurrentLayer | SequenceModel): Architect
       bidirectional: rnn.bidirectional, batchFirst: rnn.batchFirst, bias: rnn.bias, projSize: rnn.projSize,
     },
   };
+  if (rnn instanceof GRU && !rnn.resetAfter) arch.rnn.resetAfter = false;
   if (model instanceof SequenceModel) {
     arch.head = { inFeatures: model.head.inFeatures, outFeatures: model.head.outFeatures, bias: model.head.hasBias,
       headInput: model.headInput };
@@ -80,7 +83,7 @@ export function loadModel(bytes: Uint8Array | ArrayBuffer): RecurrentLayer | Seq
     bidirectional: a.bidirectional, batchFirst: a.batchFirst, bias: a.bias, seed: 0 };
   let rnn: RecurrentLayer;
   if (a.mode === 'LSTM') rnn = new LSTM({ ...common, projSize: a.projSize });
-  else if (a.mode === 'GRU') rnn = new GRU(common);
+  else if (a.mode === 'GRU') rnn = new GRU({ ...common, resetAfter: a.resetAfter ?? true });
   else if (a.mode === 'RNN_TANH' || a.mode === 'RNN_RELU') {
     rnn = new RNN({ ...common, nonlinearity: a.mode === 'RNN_RELU' ? 'relu' : 'tanh' });
   } else {

@@ -51,7 +51,14 @@ export interface LSTMOptions extends RecurrentOptions {
 }
 
 /** Options of {@link GRU}. */
-export type GRUOptions = RecurrentOptions;
+export interface GRUOptions extends RecurrentOptions {
+  /**
+   * `true` (default, PyTorch's only form): n = tanh(W_in x + b_in + r * (W_hn h + b_hn)). `false`: the reset gate
+   * applies before the product, n = tanh(W_in x + b_in + W_hn (r * h) + b_hn), as Keras' `reset_after=False`
+   * and ONNX's `linear_before_reset=0`. Same parameters and names either way.
+   */
+  resetAfter?: boolean;
+}
 
 /** Optional arguments of `forward`. */
 export interface ForwardOptions {
@@ -401,6 +408,7 @@ export abstract class RecurrentLayer extends WasmOwner {
     if (this.batchFirst) parts.push('batch_first=True');
     if (this.bidirectional) parts.push('bidirectional=True');
     if (this.projSize) parts.push(`proj_size=${this.projSize}`);
+    if (this.resetBefore) parts.push('reset_after=False');
     const name = this.mode.startsWith('RNN') ? 'RNN' : this.mode;
     return `${name}(${parts.join(', ')})`;
   }
@@ -670,7 +678,8 @@ export abstract class RecurrentLayer extends WasmOwner {
             ld.inputSize, H, this.projSize, d, norms);
         } else if (this.mode === 'GRU') {
           k.gru_backward(dX, ldx, d, dh0, G(ld.wih), G(ld.whh), G(ld.bih), G(ld.bhh), dOutP, W, dhN, x, ldx,
-            P(ld.wih), P(ld.whh), lengths, scr, lay.bscratch, T, B, ld.inputSize, H, d, norms);
+            P(ld.wih), P(ld.whh), lengths, scr, lay.bscratch, T, B, ld.inputSize, H, d, norms,
+            this.resetBefore ? 1 : 0);
         } else {
           k.rnn_backward(dX, ldx, d, dh0, G(ld.wih), G(ld.whh), G(ld.bih), G(ld.bhh), dOutP, W, dhN, x, ldx,
             P(ld.wih), P(ld.whh), lengths, scr, lay.bscratch, T, B, ld.inputSize, H, act, d, norms);
@@ -714,6 +723,11 @@ export abstract class RecurrentLayer extends WasmOwner {
       name: p.name, engine: this.engine, param: this.paramBlock + p.offset * FLOAT, grad: g + p.offset * FLOAT,
       length: p.packed, owner: this,
     }));
+  }
+
+  /** @internal GRU with the reset gate before the recurrent product (see GRUOptions.resetAfter). */
+  protected get resetBefore(): boolean {
+    return (this as { resetAfter?: boolean }).resetAfter === false;
   }
 
   /** Scratch bytes one kernel call needs. */
@@ -793,7 +807,7 @@ export abstract class RecurrentLayer extends WasmOwner {
             lengths, scratchOf(l, d), T, B, ld.inputSize, H, this.projSize, d, tr);
         } else if (this.mode === 'GRU') {
           k.gru_forward(o, W, hNp, input, ldx, h0p, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
-            scratchOf(l, d), T, B, ld.inputSize, H, d, tr);
+            scratchOf(l, d), T, B, ld.inputSize, H, d, tr, this.resetBefore ? 1 : 0);
         } else {
           k.rnn_forward(o, W, hNp, input, ldx, h0p, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
             scratchOf(l, d), T, B, ld.inputSize, H, act, d, tr);
@@ -897,11 +911,18 @@ export class LSTM extends RecurrentLayer {
   }
 }
 
-/** A gated recurrent unit layer, as `torch.nn.GRU`. */
+/** A gated recurrent unit layer, as `torch.nn.GRU` (and, with `resetAfter: false`, Keras' other form). */
 export class GRU extends RecurrentLayer {
+  /** Whether the reset gate multiplies W_hn h + b_hn (PyTorch) or h before the product. */
+  readonly resetAfter: boolean;
   /** Creates the layer with PyTorch's initialisation. Requires `await init()` first. */
   constructor(options: GRUOptions) {
+    const ra = options?.resetAfter ?? true;
+    if (typeof ra !== 'boolean') {
+      throw new InvalidArgumentError('options.resetAfter', `expected a boolean, got ${describe(ra)}`);
+    }
     super('GRU', options, 'GRU');
+    this.resetAfter = ra;
   }
 }
 

@@ -35,7 +35,7 @@ export interface KernelExports {
   gru_forward(
     out: number, ldo: number, hN: number, x: number, ldx: number, h0: number,
     Wih: number, Whh: number, bih: number, bhh: number, lengths: number, scratch: number,
-    T: number, B: number, I: number, H: number, reverse: number, train: number,
+    T: number, B: number, I: number, H: number, reverse: number, train: number, resetBefore: number,
   ): void;
   gru_scratch_bytes(T: number, B: number, H: number, train: number): number;
   gemm_tn_forward(
@@ -61,7 +61,7 @@ export interface KernelExports {
     dOut: number, ldo: number, dhN: number,
     x: number, ldx: number, Wih: number, Whh: number, lengths: number,
     scratch: number, bscratch: number, T: number, B: number, I: number, H: number, reverse: number,
-    dhnorm: number,
+    dhnorm: number, resetBefore: number,
   ): void;
   gru_backward_scratch_bytes(T: number, B: number, I: number, H: number): number;
   rnn_backward(
