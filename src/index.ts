@@ -50,3 +50,5 @@ export { mseLoss, crossEntropyLoss, lengthsMask } from './train/losses.js';
 export type { Reduction, Mask, LossResult, MseLossOptions, CrossEntropyLossOptions } from './train/losses.js';
 export { fit, evaluate, NonFiniteError } from './train/fit.js';
 export type { Dataset, FitOptions, FitHistory, StepInfo, EpochInfo } from './train/fit.js';
+export { importKeras, convertKeras, KerasModel } from './io/keras.js';
+export type { KerasConversion, KerasWeightsInput, KerasHeadActivation } from './io/keras.js';

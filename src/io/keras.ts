@@ -22,9 +22,10 @@
  * - LSTM gates i, f, c, o are PyTorch's i, f, g, o (same order); the single bias goes to `bias_ih`, `bias_hh` is 0.
  * - GRU gates z, r, h become PyTorch's r, z, n (blocks reordered). With `reset_after=True` the bias is (2, 3*units):
  *   row 0 (input bias) goes to `bias_ih` and row 1 (recurrent bias) to `bias_hh`, which is exactly PyTorch's GRU
- *   (`r * (W_hn h + b_hn)`; Keras' h = z*h_prev + (1-z)*hh is PyTorch's (1-z)*n + z*h). `reset_after=False`
- *   (Keras' original GRU, tanh(W_h x + b_h + U_h (r*h))) has no engine kernel: it is an {@link UnsupportedError}
- *   (see {@link engineSupport}, the one place to change when a kernel exists).
+ *   (`r * (W_hn h + b_hn)`; Keras' h = z*h_prev + (1-z)*hh is PyTorch's (1-z)*n + z*h). With `reset_after=False`
+ *   (Keras' original GRU, hh = tanh(x W_h + b_h + (r*h) U_h), the default of Keras 2.2 and tfjs-layers) the single
+ *   bias goes to `bias_ih`, `bias_hh` is 0, and the layer is a {@link GRU} with `resetAfter: false`, which has no
+ *   torch.nn equivalent (a model file or state dict of it is only meaningful to this library).
  * - SimpleRNN with `tanh` or `relu` is `nn.RNN` with that nonlinearity; its bias goes to `bias_ih`.
  * - Consecutive recurrent layers of one cell type and size become `numLayers`; `Bidirectional(concat)` becomes
  *   `bidirectional` (Keras concatenates [forward, backward] as PyTorch does); `Dense` (or `TimeDistributed(Dense)`)
@@ -40,12 +41,16 @@
  */
 import { InvalidArgumentError, StateDictError, UnsupportedError } from '../errors.js';
 import { Linear } from '../nn/linear.js';
-import { GRU, LSTM, RNN, type CellMode, type RecurrentLayer } from '../nn/recurrent.js';
+import { GRU, LSTM, RNN, type CellMode, type GRUOptions, type RecurrentLayer } from '../nn/recurrent.js';
 import { SequenceModel, type HeadInput } from '../nn/sequence-model.js';
 import { describe, shapeStr, Tensor, type TensorLike } from '../tensor.js';
 
 /** The weight bytes: one buffer (all shards of all groups concatenated) or one buffer per manifest path, in order. */
-export type KerasWeightsInput = Uint8Array | ArrayBuffer | ArrayBufferView | Array<Uint8Array | ArrayBuffer | ArrayBufferView>;
+export type KerasWeightsInput =
+  | Uint8Array
+  | ArrayBuffer
+  | ArrayBufferView
+  | Array<Uint8Array | ArrayBuffer | ArrayBufferView>;
 
 /** Activations a Dense head may have; {@link KerasModel.predict} applies it after the {@link Linear} layer. */
 export type KerasHeadActivation = 'linear' | 'softmax' | 'sigmoid' | 'tanh' | 'relu';
@@ -54,7 +59,7 @@ export type KerasHeadActivation = 'linear' | 'softmax' | 'sigmoid' | 'tanh' | 'r
 export interface KerasConversion {
   /** Cell kind in PyTorch's vocabulary. */
   mode: CellMode;
-  /** Options for `new LSTM(...)` / `new GRU(...)` / `new RNN(...)`; `batchFirst` is always true (Keras is batch-major). */
+  /** Options for `new LSTM(...)`, `new GRU(...)` or `new RNN(...)`; `batchFirst` is true (Keras is batch-major). */
   options: {
     inputSize: number;
     hiddenSize: number;
@@ -63,6 +68,8 @@ export interface KerasConversion {
     batchFirst: true;
     bias: boolean;
     nonlinearity?: 'tanh' | 'relu';
+    /** GRU only: false for Keras' `reset_after=False` (see {@link GRUOptions.resetAfter}). */
+    resetAfter?: boolean;
   };
   /** The recurrent weights under PyTorch's names (`weight_ih_l0`, `bias_hh_l1_reverse`, ...) and shapes. */
   stateDict: Record<string, Tensor>;
@@ -140,6 +147,12 @@ interface ManifestEntry {
   bytes: number;
 }
 
+/** Manifest entries with their location, and each group's bytes (its shards concatenated). */
+interface Manifest {
+  entries: ManifestEntry[];
+  groups: Uint8Array[];
+}
+
 const isObj = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 // ------------------------------------------------------------------------------------------------------------
@@ -212,13 +225,14 @@ export class KerasModel {
     };
     let rnn: RecurrentLayer;
     if (c.mode === 'LSTM') rnn = new LSTM(common);
-    else if (c.mode === 'GRU') rnn = new GRU(common);
+    else if (c.mode === 'GRU') rnn = new GRU({ ...common, resetAfter: o.resetAfter ?? true });
     else rnn = new RNN({ ...common, nonlinearity: c.mode === 'RNN_RELU' ? 'relu' : 'tanh' });
     let head: Linear | undefined;
     try {
       rnn.loadStateDict(c.stateDict);
       if (c.head) {
-        head = new Linear({ inFeatures: c.head.inFeatures, outFeatures: c.head.outFeatures, bias: c.head.bias, seed: 0 });
+        const h = c.head;
+        head = new Linear({ inFeatures: h.inFeatures, outFeatures: h.outFeatures, bias: h.bias, seed: 0 });
         head.loadStateDict(c.head.stateDict);
       }
     } catch (e) {
@@ -307,7 +321,8 @@ function parseModelJson(modelJson: string | object): { topology: Json; manifest:
       `('layers-model') can be imported (a graph model has no layer structure)`);
   }
   if (!isObj(m.modelTopology)) {
-    throw new InvalidArgumentError('modelJson.modelTopology', `expected the Keras model config, got ${describe(m.modelTopology)}`);
+    throw new InvalidArgumentError('modelJson.modelTopology', `expected the Keras model config, got ` +
+      `${describe(m.modelTopology)}`);
   }
   if (!Array.isArray(m.weightsManifest)) {
     throw new InvalidArgumentError('modelJson.weightsManifest', `expected an array of { paths, weights }, got ` +
@@ -326,7 +341,9 @@ function topologyLayers(topology: Json): KLayer[] {
     const cfg = top.config;
     // Keras < 2.2.3 stored the list of layers directly as the config.
     const list = Array.isArray(cfg) ? cfg : isObj(cfg) ? cfg.layers : undefined;
-    if (!Array.isArray(list)) throw new InvalidArgumentError(`${where}.config.layers`, `expected an array, got ${describe(list)}`);
+    if (!Array.isArray(list)) {
+      throw new InvalidArgumentError(`${where}.config.layers`, `expected an array, got ${describe(list)}`);
+    }
     return list.map((l, i) => layerOf(l, `${where}.config.layers[${i}]`));
   }
   if (cls === 'Functional' || cls === 'Model') return functionalChain(top, where);
@@ -346,7 +363,8 @@ function layerOf(l: unknown, where: string): KLayer {
 function functionalChain(top: Json, where: string): KLayer[] {
   const cfg = top.config;
   if (!isObj(cfg) || !Array.isArray(cfg.layers)) {
-    throw new InvalidArgumentError(`${where}.config.layers`, `expected an array, got ${describe(isObj(cfg) ? cfg.layers : cfg)}`);
+    throw new InvalidArgumentError(`${where}.config.layers`, `expected an array, got ` +
+      `${describe(isObj(cfg) ? cfg.layers : cfg)}`);
   }
   const layers = new Map<string, KLayer>();
   const preds = new Map<string, string[]>();
@@ -361,17 +379,20 @@ function functionalChain(top: Json, where: string): KLayer[] {
       preds.set(name, []);
       return;
     }
-    if (!Array.isArray(nodes)) throw new InvalidArgumentError(`${w}.inbound_nodes`, `expected an array, got ${describe(nodes)}`);
+    if (!Array.isArray(nodes)) {
+      throw new InvalidArgumentError(`${w}.inbound_nodes`, `expected an array, got ${describe(nodes)}`);
+    }
     if (nodes.length > 1) {
-      throw new UnsupportedError(`layer '${name}' is called ${nodes.length} times (shared layer): only a chain of layers ` +
-        `each used once can be imported`);
+      throw new UnsupportedError(`layer '${name}' is called ${nodes.length} times (shared layer): only a chain of ` +
+        `layers each used once can be imported`);
     }
     preds.set(name, inboundNames(nodes[0], name, `${w}.inbound_nodes[0]`));
   });
   const ins = layerRefs(cfg.input_layers, `${where}.config.input_layers`);
   const outs = layerRefs(cfg.output_layers, `${where}.config.output_layers`);
   if (ins.length !== 1 || outs.length !== 1) {
-    throw new UnsupportedError(`the model has ${ins.length} inputs and ${outs.length} outputs: only one of each is supported`);
+    throw new UnsupportedError(`the model has ${ins.length} inputs and ${outs.length} outputs: only one of each is ` +
+      `supported`);
   }
   const chain: string[] = [];
   let cur: string | undefined = outs[0]!;
@@ -387,7 +408,8 @@ function functionalChain(top: Json, where: string): KLayer[] {
     cur = p[0];
   }
   if (chain[0] !== ins[0]) {
-    throw new UnsupportedError(`the output '${outs[0]}' does not depend on the input '${ins[0]}' through a chain of layers`);
+    throw new UnsupportedError(`the output '${outs[0]}' does not depend on the input '${ins[0]}' through a chain of ` +
+      `layers`);
   }
   for (const n of layers.keys()) {
     if (!chain.includes(n)) throw new UnsupportedError(`layer '${n}' is not on the chain from input to output`);
@@ -396,20 +418,26 @@ function functionalChain(top: Json, where: string): KLayer[] {
 }
 
 function layerRefs(v: unknown, where: string): string[] {
-  if (!Array.isArray(v)) throw new InvalidArgumentError(where, `expected [[name, node, tensor], ...], got ${describe(v)}`);
+  if (!Array.isArray(v)) {
+    throw new InvalidArgumentError(where, `expected [[name, node, tensor], ...], got ${describe(v)}`);
+  }
   if (typeof v[0] === 'string') return [v[0]]; // Keras 3 writes a single input as [name, node, tensor].
   return v.map((r, i) => {
-    if (!Array.isArray(r) || typeof r[0] !== 'string') throw new InvalidArgumentError(`${where}[${i}]`, `expected [name, node, tensor]`);
+    if (!Array.isArray(r) || typeof r[0] !== 'string') {
+      throw new InvalidArgumentError(`${where}[${i}]`, 'expected [name, node, tensor]');
+    }
     return r[0];
   });
 }
 
-/** Names of the layers one inbound node reads, in Keras 2 / tfjs ([[name, node, tensor, kwargs], ...]) or Keras 3 form. */
+/** Names of the layers one inbound node reads: Keras 2 / tfjs form [[name, node, tensor, kwargs], ...] or Keras 3's. */
 function inboundNames(node: unknown, layer: string, where: string): string[] {
   const out: string[] = [];
   if (Array.isArray(node)) {
     for (const ref of node) {
-      if (!Array.isArray(ref) || typeof ref[0] !== 'string') throw new InvalidArgumentError(where, `expected [name, node, tensor, kwargs]`);
+      if (!Array.isArray(ref) || typeof ref[0] !== 'string') {
+        throw new InvalidArgumentError(where, 'expected [name, node, tensor, kwargs]');
+      }
       const kw = ref[3];
       if (isObj(kw) && Object.values(kw).some((v) => v !== null && typeof v === 'object')) {
         throw new UnsupportedError(`layer '${layer}' is called with tensor arguments ${Object.keys(kw).join(', ')} ` +
@@ -474,7 +502,9 @@ function activationOf(v: unknown, fallback: string | undefined, where: string): 
 function boolOpt(cfg: Json, key: string, dflt: boolean, where: string): boolean {
   const v = cfg[key];
   if (v === undefined || v === null) return dflt;
-  if (typeof v !== 'boolean') throw new InvalidArgumentError(`${where}.${key}`, `expected a boolean, got ${describe(v)}`);
+  if (typeof v !== 'boolean') {
+    throw new InvalidArgumentError(`${where}.${key}`, `expected a boolean, got ${describe(v)}`);
+  }
   return v;
 }
 
@@ -495,7 +525,8 @@ function declaredInputDim(cfg: Json): number | undefined {
 }
 
 /** One recurrent layer's config (inner layer of a Bidirectional, or standalone). */
-function recurrentSpec(className: string, cfg: Json, name: string, where: string, bidirectional: boolean): RecurrentSpec {
+function recurrentSpec(className: string, cfg: Json, name: string, where: string,
+                       bidirectional: boolean): RecurrentSpec {
   const kind = className as CellKind;
   const units = unitsOf(cfg, where);
   const activation = activationOf(cfg.activation, 'tanh', `${where}.activation`);
@@ -513,9 +544,15 @@ function recurrentSpec(className: string, cfg: Json, name: string, where: string
         (rec === 'hard_sigmoid' ? ` (hard_sigmoid is the default of Keras 2.2 and tfjs-layers)` : ''));
     }
   }
-  for (const [key, what] of [['return_state', 'return_state=True (states as extra outputs)'],
-    ['time_major', 'time_major=True'], ['go_backwards', 'go_backwards=True (a reversed unidirectional layer; use Bidirectional)']] as const) {
-    if (boolOpt(cfg, key, false, where)) throw new UnsupportedError(`layer '${name}' (${kind}): ${what} is not supported`);
+  const unsupported = [
+    ['return_state', 'return_state=True (states as extra outputs)'],
+    ['time_major', 'time_major=True'],
+    ['go_backwards', 'go_backwards=True (a reversed unidirectional layer; use Bidirectional)'],
+  ] as const;
+  for (const [key, what] of unsupported) {
+    if (boolOpt(cfg, key, false, where)) {
+      throw new UnsupportedError(`layer '${name}' (${kind}): ${what} is not supported`);
+    }
   }
   boolOpt(cfg, 'stateful', false, where); // Stateful only carries state across calls; a fresh model starts at zero.
   const spec: RecurrentSpec = {
@@ -529,23 +566,10 @@ function recurrentSpec(className: string, cfg: Json, name: string, where: string
     if (ra !== undefined && ra !== null && typeof ra !== 'boolean') {
       throw new InvalidArgumentError(`${where}.reset_after`, `expected a boolean, got ${describe(ra)}`);
     }
-    // Absent in configs older than Keras 2.1.? (where the only GRU was reset_after=False): decided from the bias shape.
+    // Absent from old configs (whose GRU was reset_after=False): then the bias shape decides, in mapWeights.
     if (typeof ra === 'boolean') spec.resetAfter = ra;
   }
   return spec;
-}
-
-/**
- * The cell variants the engine has kernels for. Keras' GRU with reset_after=False computes
- * hh = tanh(x W_h + b_h + (r * h) U_h), which no PyTorch module (and no kernel here) computes: supporting it is a
- * GRU mode with that candidate, selected here, with the same weight mapping (bias to bias_ih, bias_hh = 0).
- */
-function engineSupport(spec: RecurrentSpec): void {
-  if (spec.kind === 'GRU' && spec.resetAfter === false) {
-    throw new UnsupportedError(`layer '${spec.name}' (GRU): reset_after=False (the reset gate applied before the ` +
-      `recurrent kernel, tanh(W x + b + U (r * h))) has no PyTorch equivalent and no kernel in this library; only ` +
-      `reset_after=True (Keras' default since TF 2, as torch.nn.GRU) can be imported`);
-  }
 }
 
 function buildPlan(layers: KLayer[]): Plan {
@@ -564,8 +588,8 @@ function buildPlan(layers: KLayer[]): Plan {
         pendingActivation = true;
         continue;
       }
-      throw new UnsupportedError(`${where} after the Dense head '${plan.head!.name}': only one Dense layer (optionally ` +
-        `followed by an Activation) may follow the recurrent layers`);
+      throw new UnsupportedError(`${where} after the Dense head '${plan.head!.name}': only one Dense layer ` +
+        `(optionally followed by an Activation) may follow the recurrent layers`);
     }
     if (RECURRENT.has(l.className) || l.className === 'Bidirectional') {
       if (stage === 'recurrent') {
@@ -576,20 +600,22 @@ function buildPlan(layers: KLayer[]): Plan {
       }
       const spec = l.className === 'Bidirectional' ? bidirectionalSpec(l) : recurrentSpec(l.className, l.config, l.name,
         `modelTopology layer '${l.name}'.config`, false);
-      if (plan.recurrent.length === 0 && plan.inputDim === undefined) plan.inputDim = spec.inputDim ?? declaredInputDim(l.config);
+      if (plan.recurrent.length === 0 && plan.inputDim === undefined) {
+        plan.inputDim = spec.inputDim ?? declaredInputDim(l.config);
+      }
       const first = plan.recurrent[0];
       if (first) {
         if (spec.kind !== first.kind || spec.units !== first.units || spec.bidirectional !== first.bidirectional ||
             spec.activation !== first.activation) {
-          const d = (s: RecurrentSpec): string => `${s.bidirectional ? 'Bidirectional ' : ''}${s.kind}(units=${s.units}` +
-            `${s.kind === 'SimpleRNN' ? `, activation='${s.activation}'` : ''})`;
+          const d = (s: RecurrentSpec): string => `${s.bidirectional ? 'Bidirectional ' : ''}${s.kind}(` +
+            `units=${s.units}${s.kind === 'SimpleRNN' ? `, activation='${s.activation}'` : ''})`;
           throw new UnsupportedError(`${where}: ${d(spec)} cannot be stacked with '${first.name}': ${d(first)}; ` +
             `numLayers > 1 needs one cell type, size, activation and direction for every layer`);
         }
         if (spec.kind === 'GRU' && spec.resetAfter !== undefined && first.resetAfter !== undefined &&
             spec.resetAfter !== first.resetAfter) {
-          throw new UnsupportedError(`${where}: reset_after=${spec.resetAfter} cannot be stacked with '${first.name}' ` +
-            `(reset_after=${first.resetAfter})`);
+          throw new UnsupportedError(`${where}: reset_after=${spec.resetAfter} cannot be stacked with ` +
+            `'${first.name}' (reset_after=${first.resetAfter})`);
         }
       }
       plan.recurrent.push(spec);
@@ -606,8 +632,8 @@ function buildPlan(layers: KLayer[]): Plan {
             `${isObj(inner) ? String(inner.class_name) : describe(inner)})`);
         }
         if (!plan.recurrent[plan.recurrent.length - 1]!.returnSequences) {
-          throw new InvalidArgumentError(where, 'TimeDistributed needs a sequence, but the recurrent layer before it has ' +
-            'return_sequences=False');
+          throw new InvalidArgumentError(where, 'TimeDistributed needs a sequence, but the recurrent layer before it ' +
+            'has return_sequences=False');
         }
         cfg = inner.config;
       }
@@ -622,7 +648,9 @@ function buildPlan(layers: KLayer[]): Plan {
     throw new UnsupportedError(`${where} is not supported: a model must be [InputLayer] (SimpleRNN | LSTM | GRU | ` +
       `Bidirectional)+ [Dense | TimeDistributed(Dense)] [Activation], with Dropout anywhere`);
   }
-  if (plan.recurrent.length === 0) throw new UnsupportedError('the model has no SimpleRNN, LSTM, GRU or Bidirectional layer');
+  if (plan.recurrent.length === 0) {
+    throw new UnsupportedError('the model has no SimpleRNN, LSTM, GRU or Bidirectional layer');
+  }
   return plan;
 }
 
@@ -638,27 +666,28 @@ function bidirectionalSpec(l: KLayer): RecurrentSpec {
   const where = `modelTopology layer '${l.name}'.config`;
   const mode = cfg.merge_mode === undefined ? 'concat' : cfg.merge_mode;
   if (mode !== 'concat') {
-    throw new UnsupportedError(`layer '${l.name}' (Bidirectional): merge_mode ${describe(mode)} is not supported; only ` +
-      `'concat' (as PyTorch's bidirectional output) is`);
+    throw new UnsupportedError(`layer '${l.name}' (Bidirectional): merge_mode ${describe(mode)} is not supported; ` +
+      `only 'concat' (as PyTorch's bidirectional output) is`);
   }
   const inner = cfg.layer;
   if (!isObj(inner) || typeof inner.class_name !== 'string' || !isObj(inner.config)) {
     throw new InvalidArgumentError(`${where}.layer`, `expected { class_name, config }, got ${describe(inner)}`);
   }
   if (!RECURRENT.has(inner.class_name)) {
-    throw new UnsupportedError(`layer '${l.name}' (Bidirectional): wrapped layer ${inner.class_name} is not supported; ` +
-      `expected SimpleRNN, LSTM or GRU`);
+    throw new UnsupportedError(`layer '${l.name}' (Bidirectional): wrapped layer ${inner.class_name} is not ` +
+      `supported; expected SimpleRNN, LSTM or GRU`);
   }
   const spec = recurrentSpec(inner.class_name, inner.config, l.name, `${where}.layer.config`, true);
   spec.inputDim = declaredInputDim(cfg) ?? spec.inputDim;
   const back = cfg.backward_layer;
   if (back !== undefined && back !== null) {
     if (!isObj(back) || !isObj(back.config)) {
-      throw new InvalidArgumentError(`${where}.backward_layer`, `expected { class_name, config }, got ${describe(back)}`);
+      throw new InvalidArgumentError(`${where}.backward_layer`, `expected { class_name, config }, got ` +
+        `${describe(back)}`);
     }
     if (back.class_name !== inner.class_name) {
-      throw new UnsupportedError(`layer '${l.name}' (Bidirectional): backward layer ${String(back.class_name)} differs ` +
-        `from forward layer ${inner.class_name}`);
+      throw new UnsupportedError(`layer '${l.name}' (Bidirectional): backward layer ${String(back.class_name)} ` +
+        `differs from forward layer ${inner.class_name}`);
     }
     const bc = { ...back.config, go_backwards: false };
     const b = recurrentSpec(inner.class_name, bc, l.name, `${where}.backward_layer.config`, true);
@@ -697,20 +726,24 @@ function concat(parts: Uint8Array[]): Uint8Array {
 const BYTES: Record<ManifestEntry['storage'], number> = { float32: 4, float16: 2, uint16: 2, uint8: 1 };
 
 /** Parses the manifest, checks it against the bytes, and returns every entry with its location. */
-function readManifest(manifest: unknown[], weights: KerasWeightsInput): { entries: ManifestEntry[]; groups: Uint8Array[] } {
+function readManifest(manifest: unknown[], weights: KerasWeightsInput): Manifest {
   const entries: ManifestEntry[] = [];
   const groupBytes: number[] = [];
   const groupPaths: number[] = [];
   const names = new Set<string>();
   manifest.forEach((g, gi) => {
     const gw = `modelJson.weightsManifest[${gi}]`;
-    if (!isObj(g) || !Array.isArray(g.weights)) throw new InvalidArgumentError(gw, `expected { paths, weights }, got ${describe(g)}`);
+    if (!isObj(g) || !Array.isArray(g.weights)) {
+      throw new InvalidArgumentError(gw, `expected { paths, weights }, got ${describe(g)}`);
+    }
     const paths = Array.isArray(g.paths) ? g.paths.length : 0;
     groupPaths.push(paths);
     let offset = 0;
     g.weights.forEach((w, wi) => {
       const ww = `${gw}.weights[${wi}]`;
-      if (!isObj(w) || typeof w.name !== 'string') throw new InvalidArgumentError(ww, `expected { name, shape, dtype }, got ${describe(w)}`);
+      if (!isObj(w) || typeof w.name !== 'string') {
+        throw new InvalidArgumentError(ww, `expected { name, shape, dtype }, got ${describe(w)}`);
+      }
       const name = w.name.replace(/:0$/, '');
       if (names.has(name)) throw new StateDictError(name, 'appears twice in the weights manifest');
       names.add(name);
@@ -730,12 +763,14 @@ function readManifest(manifest: unknown[], weights: KerasWeightsInput): { entrie
       if (q !== undefined && q !== null) {
         if (!isObj(q)) throw new StateDictError(name, `quantization must be an object, got ${describe(q)}`);
         if (q.original_dtype !== undefined && q.original_dtype !== 'float32') {
-          throw new StateDictError(name, `quantization.original_dtype ${describe(q.original_dtype)}: weights must be float32`);
+          throw new StateDictError(name, `quantization.original_dtype ${describe(q.original_dtype)}: weights must ` +
+            `be float32`);
         }
         if (q.dtype === 'float16') storage = 'float16';
         else if (q.dtype === 'uint8' || q.dtype === 'uint16') {
           storage = q.dtype;
-          if (typeof q.scale !== 'number' || typeof q.min !== 'number' || !Number.isFinite(q.scale) || !Number.isFinite(q.min)) {
+          if (typeof q.scale !== 'number' || typeof q.min !== 'number' || !Number.isFinite(q.scale) ||
+              !Number.isFinite(q.min)) {
             throw new StateDictError(name, `quantization ${q.dtype} needs finite numbers scale and min, got ` +
               `${describe(q.scale)}, ${describe(q.min)}`);
           }
@@ -753,7 +788,9 @@ function readManifest(manifest: unknown[], weights: KerasWeightsInput): { entrie
     groupBytes.push(offset);
   });
   // Bytes: one buffer for everything, or one per path.
-  const list = Array.isArray(weights) ? weights.map((b, i) => toBytes(b, `weights[${i}]`)) : [toBytes(weights, 'weights')];
+  const list = Array.isArray(weights)
+    ? weights.map((b, i) => toBytes(b, `weights[${i}]`))
+    : [toBytes(weights, 'weights')];
   const totalPaths = groupPaths.reduce((a, b) => a + b, 0);
   const totalBytes = groupBytes.reduce((a, b) => a + b, 0);
   const groups: Uint8Array[] = [];
@@ -771,16 +808,16 @@ function readManifest(manifest: unknown[], weights: KerasWeightsInput): { entrie
     }
   } else {
     if (list.length !== totalPaths) {
-      throw new InvalidArgumentError('weights', `expected ${totalPaths} buffers (one per path of the weights manifest, ` +
-        `in order) or one buffer of all bytes, got ${list.length}`);
+      throw new InvalidArgumentError('weights', `expected ${totalPaths} buffers (one per path of the weights ` +
+        `manifest, in order) or one buffer of all bytes, got ${list.length}`);
     }
     let p = 0;
     groupPaths.forEach((n, gi) => {
       const bytes = concat(list.slice(p, p + n));
       p += n;
       if (bytes.length !== groupBytes[gi]) {
-        throw new InvalidArgumentError('weights', `weights manifest group ${gi} describes ${groupBytes[gi]} bytes, its ` +
-          `${n} shard(s) (weights[${p - n}..${p - 1}]) hold ${bytes.length}`);
+        throw new InvalidArgumentError('weights', `weights manifest group ${gi} describes ${groupBytes[gi]} bytes, ` +
+          `its ${n} shard(s) (weights[${p - n}..${p - 1}]) hold ${bytes.length}`);
       }
       groups.push(bytes);
     });
@@ -820,7 +857,9 @@ function readValues(e: ManifestEntry, groups: Uint8Array[]): Float32Array {
     }
   }
   for (let i = 0; i < n; i++) {
-    if (!Number.isFinite(out[i]!)) throw new StateDictError(e.name, `element ${i} is ${out[i]}; weights must be finite`);
+    if (!Number.isFinite(out[i]!)) {
+      throw new StateDictError(e.name, `element ${i} is ${out[i]}; weights must be finite`);
+    }
   }
   return out;
 }
@@ -880,7 +919,7 @@ function reorderBias(src: Float32Array, off: number, G: number, H: number, order
   return out;
 }
 
-function mapWeights(plan: Plan, m: { entries: ManifestEntry[]; groups: Uint8Array[] }): KerasConversion {
+function mapWeights(plan: Plan, m: Manifest): KerasConversion {
   const { entries, groups } = m;
   const first = plan.recurrent[0]!;
   const kind = first.kind;
@@ -895,8 +934,7 @@ function mapWeights(plan: Plan, m: { entries: ManifestEntry[]; groups: Uint8Arra
   // Input size: declared by the config, else read from the first kernel.
   let inputSize = plan.inputDim;
   if (inputSize === undefined) {
-    const probe = entries.filter((e) => e.segments.includes(first.name) && e.segments[e.segments.length - 1] === 'kernel');
-    const k = probe[0];
+    const k = entries.find((e) => e.segments.includes(first.name) && e.segments[e.segments.length - 1] === 'kernel');
     if (!k || k.shape.length !== 2 || k.shape[0]! < 1 || k.shape[0]! > MAX_DIM) {
       throw new StateDictError(`${first.name}/kernel`, `missing or malformed kernel of shape [input_dim, ${G * H}] ` +
         `(the config declares no input shape, so the input size is read from it)`);
@@ -906,10 +944,15 @@ function mapWeights(plan: Plan, m: { entries: ManifestEntry[]; groups: Uint8Arra
   plan.recurrent.forEach((spec, l) => {
     // GRU without reset_after in its config (old Keras): the bias shape tells which variant it is.
     if (spec.kind === 'GRU' && spec.resetAfter === undefined) {
-      const b = spec.useBias ? entries.find((e) => e.segments.includes(spec.name) && e.segments[e.segments.length - 1] === 'bias') : undefined;
+      const b = spec.useBias
+        ? entries.find((e) => e.segments.includes(spec.name) && e.segments[e.segments.length - 1] === 'bias')
+        : undefined;
       spec.resetAfter = b !== undefined && b.shape.length === 2;
     }
-    engineSupport(spec);
+    if (spec.resetAfter !== first.resetAfter) {
+      throw new UnsupportedError(`layer '${spec.name}' (GRU): reset_after=${spec.resetAfter} cannot be stacked with ` +
+        `'${first.name}' (reset_after=${first.resetAfter})`);
+    }
     const I = l === 0 ? inputSize! : D * H;
     const desc = `${spec.bidirectional ? 'Bidirectional ' : ''}${spec.kind} units=${H}`;
     for (let d = 0; d < D; d++) {
@@ -919,8 +962,9 @@ function mapWeights(plan: Plan, m: { entries: ManifestEntry[]; groups: Uint8Arra
       const rk = findEntry(entries, spec.name, dir, 'recurrent_kernel', [H, G * H],
         `${desc}: recurrent_kernel is (units, ${G}*units)`);
       const bShape = spec.kind === 'GRU' && spec.resetAfter ? [2, G * H] : [G * H];
-      const b = spec.useBias ? findEntry(entries, spec.name, dir, 'bias', bShape,
-        `${desc}${spec.kind === 'GRU' ? ` reset_after=${spec.resetAfter}` : ''}: bias is ${shapeStr(bShape)}`) : undefined;
+      const variant = spec.kind === 'GRU' ? ` reset_after=${spec.resetAfter}` : '';
+      const bWhat = `${desc}${variant}: bias is ${shapeStr(bShape)}`;
+      const b = spec.useBias ? findEntry(entries, spec.name, dir, 'bias', bShape, bWhat) : undefined;
       for (const e of [k, rk, b]) {
         if (e && used.has(e)) throw new StateDictError(e.name, 'matched by two layers');
         if (e) used.add(e);
@@ -932,8 +976,8 @@ function mapWeights(plan: Plan, m: { entries: ManifestEntry[]; groups: Uint8Arra
         const bv = b ? readValues(b, groups) : undefined;
         const zero = new Float32Array(G * H);
         sd[`bias_ih${sfx}`] = new Tensor(bv ? reorderBias(bv, 0, G, H, order) : zero, [G * H]);
-        sd[`bias_hh${sfx}`] = new Tensor(bv && b!.shape.length === 2 ? reorderBias(bv, G * H, G, H, order) : zero.slice(),
-          [G * H]);
+        const bhh = bv && b!.shape.length === 2 ? reorderBias(bv, G * H, G, H, order) : zero.slice();
+        sd[`bias_hh${sfx}`] = new Tensor(bhh, [G * H]);
       });
     }
   });
@@ -942,8 +986,8 @@ function mapWeights(plan: Plan, m: { entries: ManifestEntry[]; groups: Uint8Arra
   if (plan.head) {
     const h = plan.head;
     const In = D * H;
-    const k = findEntry(entries, h.name, undefined, 'kernel', [In, h.units], `${h.className} units=${h.units}: kernel ` +
-      `is (input_dim, units), input_dim = ${D}*${H} from the recurrent layers`);
+    const k = findEntry(entries, h.name, undefined, 'kernel', [In, h.units], `${h.className} units=${h.units}: ` +
+      `kernel is (input_dim, units), input_dim = ${D}*${H} from the recurrent layers`);
     const b = h.useBias ? findEntry(entries, h.name, undefined, 'bias', [h.units], `${h.className} bias`) : undefined;
     for (const e of [k, b]) if (e) used.add(e);
     head = {
@@ -962,11 +1006,14 @@ function mapWeights(plan: Plan, m: { entries: ManifestEntry[]; groups: Uint8Arra
       `(${unused.length} unused: ${unused.map((e) => e.name).join(', ')})`);
   }
   for (const f of pending) f();
-  const mode: CellMode = kind === 'LSTM' ? 'LSTM' : kind === 'GRU' ? 'GRU' : first.activation === 'relu' ? 'RNN_RELU' : 'RNN_TANH';
+  const mode: CellMode = kind === 'LSTM' ? 'LSTM' : kind === 'GRU' ? 'GRU'
+    : first.activation === 'relu' ? 'RNN_RELU' : 'RNN_TANH';
   const options: KerasConversion['options'] = {
-    inputSize: inputSize!, hiddenSize: H, numLayers: plan.recurrent.length, bidirectional: D === 2, batchFirst: true, bias,
+    inputSize: inputSize!, hiddenSize: H, numLayers: plan.recurrent.length, bidirectional: D === 2, batchFirst: true,
+    bias,
   };
   if (kind === 'SimpleRNN') options.nonlinearity = first.activation as 'tanh' | 'relu';
+  if (kind === 'GRU') options.resetAfter = first.resetAfter!;
   const c: KerasConversion = {
     mode, options, stateDict: sd, returnSequences: last.returnSequences,
     recurrentLayers: plan.recurrent.map((s) => s.name),
