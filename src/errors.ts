@@ -14,7 +14,9 @@ export type ErrorCode =
   | 'DISPOSED'
   | 'STATE_DICT'
   | 'OUT_OF_MEMORY'
-  | 'UNSUPPORTED';
+  | 'UNSUPPORTED'
+  | 'NON_FINITE'
+  | 'ONNX';
 
 /** Base class of every error thrown by rnn-wasm. */
 export class RnnWasmError extends Error {

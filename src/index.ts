@@ -52,3 +52,5 @@ export { fit, evaluate, NonFiniteError } from './train/fit.js';
 export type { Dataset, FitOptions, FitHistory, StepInfo, EpochInfo } from './train/fit.js';
 export { importKeras, convertKeras, KerasModel } from './io/keras.js';
 export type { KerasConversion, KerasWeightsInput, KerasHeadActivation } from './io/keras.js';
+export { importOnnx, exportOnnx, OnnxError } from './io/onnx.js';
+export type { OnnxImport, OnnxExportOptions, OnnxGraphNames } from './io/onnx.js';
