@@ -3,8 +3,11 @@
 // (the `bench` npm script does it). Other arguments go to bench/forward (e.g. --cells LSTM --hidden 256; with npm:
 // `npm run bench -- --cells LSTM`); a filtered run writes no results file.
 // --relaxed also runs bench/forward on the relaxed-SIMD build (node --experimental-wasm-relaxed-simd).
-// --no-forward skips bench/forward (peak only, or peak and --profile).
-// --profile also runs bench/split (input projection vs recurrent steps at H256) and a --cpu-prof of LSTM H256 B32.
+// bench/train (a training step against plain-train.ts) runs after bench/forward and takes the same filters.
+// --no-forward skips bench/forward and bench/train (peak only, or peak and --profile).
+// --no-train skips bench/train (and its part of --profile); --train-only skips bench/forward (and its part).
+// --profile also runs bench/split (input projection vs recurrent steps at H256) and a --cpu-prof of LSTM H256 B32,
+// then bench/train --split (phases of a training step at H256 B32) and a --cpu-prof of LSTM H256 B32 training.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,6 +28,12 @@ const flag = (f) => {
 const relaxed = flag('--relaxed');
 const profile = flag('--profile');
 const onlyPeak = flag('--no-forward');
+const noTrain = flag('--no-train');
+const trainOnly = flag('--train-only');
+if (noTrain && trainOnly) {
+  console.error('--no-train and --train-only exclude each other');
+  process.exit(1);
+}
 
 for (const f of ['build/rnn-simd.wasm', 'dist/index.js']) {
   if (!fs.existsSync(path.join(root, f))) {
@@ -49,7 +58,7 @@ for (const target of ['simd', 'relaxed']) {
 // 2. TypeScript entry points. The library is bundled from dist/ (the code users get) and told where its .wasm is.
 await esbuild.build({
   absWorkingDir: root,
-  entryPoints: ['bench/peak.ts', 'bench/forward.ts', 'bench/split.ts', 'bench/profile-report.ts'],
+  entryPoints: ['bench/peak.ts', 'bench/forward.ts', 'bench/split.ts', 'bench/profile-report.ts', 'bench/train.ts'],
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -73,10 +82,11 @@ const node = (nodeArgs, script, scriptArgs = []) => {
 const t0 = performance.now();
 // A filtered bench/forward run leaves the results files alone, bench/peak's included.
 node([], 'peak.js', args.length ? ['--no-write'] : []);
-if (!onlyPeak) {
+if (!onlyPeak && !trainOnly) {
   node([], 'forward.js', args);
   if (relaxed) node(['--experimental-wasm-relaxed-simd'], 'forward.js', ['--flavour', 'relaxed', ...args]);
 }
+if (!onlyPeak && !noTrain) node([], 'train.js', args);
 {
   if (profile) {
     // A copy of the kernels with a name section, so the profile names WebAssembly functions (same code section).
@@ -87,11 +97,20 @@ if (!onlyPeak) {
       console.error(`asc failed (named kernels): ${error.message}`);
       process.exit(1);
     }
-    node([], 'split.js');
-    const dir = path.join(out, 'prof');
-    fs.rmSync(dir, { recursive: true, force: true });
-    node(['--cpu-prof', '--cpu-prof-dir', dir], 'split.js', ['--profile-loop', 'LSTM']);
-    node([], 'profile-report.js', [dir]);
+    if (!trainOnly) {
+      node([], 'split.js');
+      const dir = path.join(out, 'prof');
+      fs.rmSync(dir, { recursive: true, force: true });
+      node(['--cpu-prof', '--cpu-prof-dir', dir], 'split.js', ['--profile-loop', 'LSTM']);
+      node([], 'profile-report.js', [dir]);
+    }
+    if (!noTrain) {
+      node([], 'train.js', ['--split']);
+      const dir = path.join(out, 'prof-train');
+      fs.rmSync(dir, { recursive: true, force: true });
+      node(['--cpu-prof', '--cpu-prof-dir', dir], 'train.js', ['--profile-loop', 'LSTM']);
+      node([], 'train.js', ['--profile-report', dir]);
+    }
   }
 }
 console.log(`\nbench done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
