@@ -64,7 +64,7 @@ function kernels(e: Engine, cell: string, B: number): { kernel: () => void; gemm
     if (cell === 'LSTM') {
       k.lstm_forward(out, H, hN, cN, x, I, 0, 0, Wih, Whh, bih, bhh, 0, 0, scratch, T, B, I, H, 0, 0, 0);
     } else if (cell === 'GRU') {
-      k.gru_forward(out, H, hN, x, I, 0, Wih, Whh, bih, bhh, 0, scratch, T, B, I, H, 0, 0);
+      k.gru_forward(out, H, hN, x, I, 0, Wih, Whh, bih, bhh, 0, scratch, T, B, I, H, 0, 0, 0);
     } else {
       k.rnn_forward(out, H, hN, x, I, 0, Wih, Whh, bih, bhh, 0, scratch, T, B, I, H, tanh, 0, 0);
     }
