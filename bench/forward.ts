@@ -13,7 +13,7 @@ import path from 'node:path';
 import { GRU, init, LSTM, RNN, type RecurrentLayer, type Tensor } from '../dist/index.js';
 import { plainForward, type PlainCell, type PlainWeights } from './plain.js';
 import { hasRelaxedSimd, makeProbe, measurePeak, round, type Flavour } from './peak-lib.js';
-import { fmt, machine, randomData, RESULTS, ROOT, stats, table, writeJson, type Stats } from './util.js';
+import { fmt, machine, randomData, RESULTS, ROOT, stats, table, timing, writeJson, type Stats, type Timing } from './util.js';
 
 const T = 100;
 const I = 32;
@@ -72,17 +72,6 @@ async function peakFor(fl: Flavour): Promise<{ gflops: number; source: string }>
   const wasm = path.join(ROOT, 'bench', '.build', fl === 'simd' ? 'peak.wasm' : 'peak-relaxed.wasm');
   const r = await measurePeak(wasm, fl);
   return { gflops: r.gflops, source: `measured in this process (${r.best})` };
-}
-
-interface Timing extends Stats {
-  gflops: number;
-}
-
-function timing(s: Stats, flops: number): Timing {
-  return {
-    median: round(s.median, 4), min: round(s.min, 4), max: round(s.max, 4), runs: s.runs,
-    gflops: round(flops / s.median / 1e6, 3),
-  };
 }
 
 async function main(): Promise<void> {

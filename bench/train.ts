@@ -21,7 +21,7 @@ import {
   plainAdamStep, plainBackward, plainForwardTrain, plainTrainState, plainZeroGrad, type PlainTrainState,
 } from './plain-train.js';
 import { makeProbe, measurePeak, round } from './peak-lib.js';
-import { fmt, machine, randomData, RESULTS, ROOT, stats, table, writeJson, type Stats } from './util.js';
+import { fmt, machine, randomData, RESULTS, ROOT, stats, table, timing, writeJson, type Stats, type Timing } from './util.js';
 
 const T = 100;
 const TS = 4; // warm-up (and, when the baseline is not timed, check) sequence length
@@ -170,17 +170,6 @@ async function peakFor(): Promise<{ gflops: number; source: string }> {
   }
   const r = await measurePeak(path.join(ROOT, 'bench', '.build', 'peak.wasm'), 'simd');
   return { gflops: r.gflops, source: `measured in this process (${r.best})` };
-}
-
-interface Timing extends Stats {
-  gflops: number;
-}
-
-function timing(s: Stats, flops: number): Timing {
-  return {
-    median: round(s.median, 4), min: round(s.min, 4), max: round(s.max, 4), runs: s.runs,
-    gflops: round(flops / s.median / 1e6, 3),
-  };
 }
 
 async function bench(): Promise<void> {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { round } from './peak-lib.js';
 
 /** The repository root (this file is bundled into bench/.build/, two levels below it). */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -79,4 +80,17 @@ export function fmt(x: number, digits = 2): string {
   if (Math.abs(x) >= 100) return x.toFixed(Math.max(0, digits - 2));
   if (Math.abs(x) >= 10) return x.toFixed(Math.max(0, digits - 1));
   return x.toFixed(digits);
+}
+
+/** Timing statistics with the GFLOP/s of the median. */
+export interface Timing extends Stats {
+  gflops: number;
+}
+
+/** Rounds the statistics of a timing and adds its GFLOP/s for `flops` floating-point operations. */
+export function timing(s: Stats, flops: number): Timing {
+  return {
+    median: round(s.median, 4), min: round(s.min, 4), max: round(s.max, 4), runs: s.runs,
+    gflops: round(flops / s.median / 1e6, 3),
+  };
 }
