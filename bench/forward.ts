@@ -10,43 +10,20 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { GRU, init, LSTM, RNN, type RecurrentLayer, type Tensor } from '../dist/index.js';
-import { plainForward, type PlainCell, type PlainWeights } from './plain.js';
+import { init, type Tensor } from '../dist/index.js';
+import { plainForward, type PlainWeights } from './plain.js';
 import { hasRelaxedSimd, makeProbe, measurePeak, round, type Flavour } from './peak-lib.js';
-import { fmt, machine, randomData, RESULTS, ROOT, stats, table, timing, writeJson, type Stats, type Timing } from './util.js';
+import { arg, I, makeModel, selectionFiltered, T, withPlain, workloads } from './workloads.js';
+import { fmt, machine, randomData, RESULTS, ROOT, stats, table, timing, writeJson } from './util.js';
 
-const T = 100;
-const I = 32;
 const TOL = 1e-4;
-const CELLS: { name: string; mode: PlainCell; gates: number }[] = [
-  { name: 'LSTM', mode: 'LSTM', gates: 4 },
-  { name: 'GRU', mode: 'GRU', gates: 3 },
-  { name: 'RNN', mode: 'RNN_TANH', gates: 1 },
-];
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-function listArg(name: string): string[] | undefined {
-  return arg(name)?.split(',').map((s) => s.trim()).filter(Boolean);
-}
 
 const flavour = (arg('--flavour') ?? 'simd') as Flavour;
-const cellsSel = listArg('--cells')?.map((s) => s.toUpperCase());
-const hiddenSel = listArg('--hidden')?.map(Number);
-const batchSel = listArg('--batch')?.map(Number);
-const withPlain = !process.argv.includes('--no-plain');
 const plainBudget = Number(arg('--plain-budget') ?? 4000);
 const oursBudget = Number(arg('--ours-budget') ?? 1500);
-const filtered = !!(cellsSel || hiddenSel || batchSel || !withPlain);
+const filtered = selectionFiltered;
 
-function makeModel(cell: string, H: number): RecurrentLayer {
-  const o = { inputSize: I, hiddenSize: H, seed: 1234 };
-  if (cell === 'LSTM') return new LSTM(o);
-  if (cell === 'GRU') return new GRU(o);
-  return new RNN({ ...o, nonlinearity: 'tanh' });
-}
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return Infinity;
@@ -89,98 +66,90 @@ async function main(): Promise<void> {
   const results: Record<string, unknown>[] = [];
   const rows: (string | number)[][] = [];
   let failures = 0;
-  for (const c of CELLS) {
-    if (cellsSel && !cellsSel.includes(c.name)) continue;
-    for (const H of [128, 256, 512]) {
-      if (hiddenSel && !hiddenSel.includes(H)) continue;
-      for (const B of [1, 32]) {
-        if (batchSel && !batchSel.includes(B)) continue;
-        const label = `${c.name} H${H} B${B}`;
-        const flops = T * B * c.gates * 2 * H * (I + H);
-        const model = makeModel(c.name, H);
-        const sd = model.stateDict();
-        const w: PlainWeights = {
-          weight_ih: sd.weight_ih_l0!.data, weight_hh: sd.weight_hh_l0!.data,
-          bias_ih: sd.bias_ih_l0!.data, bias_hh: sd.bias_hh_l0!.data,
-        };
-        const x = { data: randomData(T * B * I, 7 + H + B), shape: [T, B, I] };
-        const xShort = { data: x.data.subarray(0, 4 * B * I), shape: [4, B, I] };
+  for (const { c, H, B, label } of workloads()) {
+    const flops = T * B * c.gates * 2 * H * (I + H);
+    const model = makeModel(c.name, H);
+    const sd = model.stateDict();
+    const w: PlainWeights = {
+      weight_ih: sd.weight_ih_l0!.data, weight_hh: sd.weight_hh_l0!.data,
+      bias_ih: sd.bias_ih_l0!.data, bias_hh: sd.bias_hh_l0!.data,
+    };
+    const x = { data: randomData(T * B * I, 7 + H + B), shape: [T, B, I] };
+    const xShort = { data: x.data.subarray(0, 4 * B * I), shape: [4, B, I] };
 
-        // 1. Warm-up with short calls (V8 tiers wasm up on a later call, not inside a long one; the baseline's
-        //    loops get optimised on the spot), then check that ours and plain agree on output, hN (and cN).
-        for (let i = 0; i < 6; i++) model.forward(xShort);
-        if (withPlain) for (let i = 0; i < 3; i++) plainForward(c.mode, w, xShort.data, 4, B, I, H);
-        const ours = model.forward(x);
-        let t0: number;
-        let diff = NaN;
-        const tPlain: number[] = [];
-        if (withPlain) {
-          t0 = performance.now();
-          const ref = plainForward(c.mode, w, x.data, T, B, I, H);
-          tPlain.push(performance.now() - t0); // warm by now: counts as the baseline's first timed run
-          diff = Math.max(maxAbsDiff(ours.output.data, ref.output), maxAbsDiff(ours.hN.data, ref.hN),
-            ref.cN ? maxAbsDiff((ours.cN as Tensor).data, ref.cN) : 0);
-          if (!(diff <= TOL)) {
-            failures++;
-            console.error(`CHECK FAILED ${label}: max abs diff ${diff} > ${TOL}; not timed`);
-            results.push({ cell: c.name, hidden: H, batch: B, flops, check: { maxAbsDiff: diff, ok: false } });
-            model.dispose();
-            continue;
-          }
-        }
-
-        // 2. Two more full calls of ours, untimed; sizes of the timed loops from the calls so far.
-        let est = Infinity;
-        for (let i = 0; i < 2; i++) {
-          t0 = performance.now();
-          model.forward(x);
-          est = Math.min(est, performance.now() - t0);
-        }
-        const plainRuns = withPlain ? Math.max(3, Math.min(10, Math.floor(plainBudget / tPlain[0]!))) : 0;
-        const oursRuns = Math.max(10, Math.min(400, Math.ceil(oursBudget / est)));
-
-        // 3. Time, interleaving the baseline's runs evenly among ours.
-        const tOurs: number[] = [];
-        const local: number[] = [];
-        let sink = 0;
-        for (let i = 0; i < oursRuns; i++) {
-          t0 = performance.now();
-          const r = model.forward(x);
-          tOurs.push(performance.now() - t0);
-          sink += r.hN.data[0]!;
-          local.push(probe());
-          if (withPlain && Math.floor(((i + 1) * plainRuns) / oursRuns) > tPlain.length) {
-            t0 = performance.now();
-            const p = plainForward(c.mode, w, x.data, T, B, I, H);
-            tPlain.push(performance.now() - t0);
-            sink += p.hN[0]!;
-          }
-        }
-        if (!Number.isFinite(sink)) throw new Error('non-finite results');
+    // 1. Warm-up with short calls (V8 tiers wasm up on a later call, not inside a long one; the baseline's
+    //    loops get optimised on the spot), then check that ours and plain agree on output, hN (and cN).
+    for (let i = 0; i < 6; i++) model.forward(xShort);
+    if (withPlain) for (let i = 0; i < 3; i++) plainForward(c.mode, w, xShort.data, 4, B, I, H);
+    const ours = model.forward(x);
+    let t0: number;
+    let diff = NaN;
+    const tPlain: number[] = [];
+    if (withPlain) {
+      t0 = performance.now();
+      const ref = plainForward(c.mode, w, x.data, T, B, I, H);
+      tPlain.push(performance.now() - t0); // warm by now: counts as the baseline's first timed run
+      diff = Math.max(maxAbsDiff(ours.output.data, ref.output), maxAbsDiff(ours.hN.data, ref.hN),
+        ref.cN ? maxAbsDiff((ours.cN as Tensor).data, ref.cN) : 0);
+      if (!(diff <= TOL)) {
+        failures++;
+        console.error(`CHECK FAILED ${label}: max abs diff ${diff} > ${TOL}; not timed`);
+        results.push({ cell: c.name, hidden: H, batch: B, flops, check: { maxAbsDiff: diff, ok: false } });
         model.dispose();
-
-        const o = timing(stats(tOurs), flops);
-        const p = withPlain ? timing(stats(tPlain), flops) : undefined;
-        const fraction = o.gflops / peak.gflops;
-        const localPeak = stats(local).median;
-        const fractionLocal = o.gflops / localPeak;
-        const speedup = p ? p.median / o.median : NaN;
-        results.push({
-          cell: c.name, hidden: H, batch: B, flops,
-          check: { maxAbsDiff: withPlain ? diff : null, tolerance: TOL, ok: withPlain ? true : null },
-          ours: { ...o, fractionOfPeak: round(fraction, 4), localPeakGflops: round(localPeak, 2),
-            fractionOfLocalPeak: round(fractionLocal, 4) },
-          plain: p ?? null,
-          speedup: p ? round(speedup, 2) : null,
-        });
-        rows.push([label, fmt(o.median, 3), fmt(o.gflops, 2), `${(100 * fraction).toFixed(1)}%`,
-          `${(100 * fractionLocal).toFixed(1)}%`,
-          p ? fmt(p.median, 3) : '-', p ? fmt(p.gflops, 2) : '-', p ? `${speedup.toFixed(1)}x` : '-',
-          `${o.runs}/${p?.runs ?? 0}`, withPlain ? diff.toExponential(1) : '-']);
-        console.log(`  ${label}: ${o.median.toFixed(3)} ms, ${o.gflops.toFixed(2)} GFLOP/s` +
-          (p ? `; plain ${p.median.toFixed(2)} ms (${speedup.toFixed(1)}x)` : ''));
+        continue;
       }
     }
+
+    // 2. Two more full calls of ours, untimed; sizes of the timed loops from the calls so far.
+    let est = Infinity;
+    for (let i = 0; i < 2; i++) {
+      t0 = performance.now();
+      model.forward(x);
+      est = Math.min(est, performance.now() - t0);
+    }
+    const plainRuns = withPlain ? Math.max(3, Math.min(10, Math.floor(plainBudget / tPlain[0]!))) : 0;
+    const oursRuns = Math.max(10, Math.min(400, Math.ceil(oursBudget / est)));
+
+    // 3. Time, interleaving the baseline's runs evenly among ours.
+    const tOurs: number[] = [];
+    const local: number[] = [];
+    let sink = 0;
+    for (let i = 0; i < oursRuns; i++) {
+      t0 = performance.now();
+      const r = model.forward(x);
+      tOurs.push(performance.now() - t0);
+      sink += r.hN.data[0]!;
+      local.push(probe());
+      if (withPlain && Math.floor(((i + 1) * plainRuns) / oursRuns) > tPlain.length) {
+        t0 = performance.now();
+        const p = plainForward(c.mode, w, x.data, T, B, I, H);
+        tPlain.push(performance.now() - t0);
+        sink += p.hN[0]!;
+      }
+    }
+    if (!Number.isFinite(sink)) throw new Error('non-finite results');
+    model.dispose();
+
+    const o = timing(stats(tOurs), flops);
+    const p = withPlain ? timing(stats(tPlain), flops) : undefined;
+    const fraction = o.gflops / peak.gflops;
+    const localPeak = stats(local).median;
+    const fractionLocal = o.gflops / localPeak;
+    const speedup = p ? p.median / o.median : NaN;
+    results.push({
+      cell: c.name, hidden: H, batch: B, flops,
+      check: { maxAbsDiff: withPlain ? diff : null, tolerance: TOL, ok: withPlain ? true : null },
+      ours: { ...o, fractionOfPeak: round(fraction, 4), localPeakGflops: round(localPeak, 2),
+        fractionOfLocalPeak: round(fractionLocal, 4) },
+      plain: p ?? null,
+      speedup: p ? round(speedup, 2) : null,
+    });
+    rows.push([label, fmt(o.median, 3), fmt(o.gflops, 2), `${(100 * fraction).toFixed(1)}%`,
+      `${(100 * fractionLocal).toFixed(1)}%`,
+      p ? fmt(p.median, 3) : '-', p ? fmt(p.gflops, 2) : '-', p ? `${speedup.toFixed(1)}x` : '-',
+      `${o.runs}/${p?.runs ?? 0}`, withPlain ? diff.toExponential(1) : '-']);
+    console.log(`  ${label}: ${o.median.toFixed(3)} ms, ${o.gflops.toFixed(2)} GFLOP/s` +
+      (p ? `; plain ${p.median.toFixed(2)} ms (${speedup.toFixed(1)}x)` : ''));
   }
   console.log();
   console.log(table(['workload', 'ms ours', 'GFLOP/s', '% peak', '% local', 'ms plain', 'GFLOP/s plain',

@@ -14,50 +14,27 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Adam, getEngine, GRU, init, LSTM, RNN, type Engine, type RecurrentLayer, type Tensor,
+  Adam, getEngine, init, type Engine, type RecurrentLayer, type Tensor,
 } from '../dist/index.js';
-import type { PlainCell, PlainWeights } from './plain.js';
+import type { PlainWeights } from './plain.js';
 import {
   plainAdamStep, plainBackward, plainForwardTrain, plainTrainState, plainZeroGrad, type PlainTrainState,
 } from './plain-train.js';
 import { makeProbe, measurePeak, round } from './peak-lib.js';
-import { fmt, machine, randomData, RESULTS, ROOT, stats, table, timing, writeJson, type Stats, type Timing } from './util.js';
+import { arg, CELLS, cellsSel, I, makeModel, selectionFiltered, T, withPlain, workloads } from './workloads.js';
+import { fmt, machine, randomData, RESULTS, ROOT, stats, table, timing, writeJson } from './util.js';
 
-const T = 100;
 const TS = 4; // warm-up (and, when the baseline is not timed, check) sequence length
-const I = 32;
 const LR = 1e-3;
 const TOL = 1e-4;
-const CELLS: { name: string; mode: PlainCell; gates: number }[] = [
-  { name: 'LSTM', mode: 'LSTM', gates: 4 },
-  { name: 'GRU', mode: 'GRU', gates: 3 },
-  { name: 'RNN', mode: 'RNN_TANH', gates: 1 },
-];
 const NAMES = ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'] as const;
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-function listArg(name: string): string[] | undefined {
-  return arg(name)?.split(',').map((s) => s.trim()).filter(Boolean);
-}
 
-const cellsSel = listArg('--cells')?.map((s) => s.toUpperCase());
-const hiddenSel = listArg('--hidden')?.map(Number);
-const batchSel = listArg('--batch')?.map(Number);
-const withPlain = !process.argv.includes('--no-plain');
 const plainBudget = Number(arg('--plain-budget') ?? 2000);
 const oursBudget = Number(arg('--ours-budget') ?? 1000);
 const plainMaxStep = Number(arg('--plain-max-step') ?? 20000);
-const filtered = !!(cellsSel || hiddenSel || batchSel || !withPlain || arg('--plain-max-step'));
+const filtered = selectionFiltered || arg('--plain-max-step') !== undefined;
 
-function makeModel(cell: string, H: number): RecurrentLayer {
-  const o = { inputSize: I, hiddenSize: H, seed: 1234 };
-  if (cell === 'LSTM') return new LSTM(o);
-  if (cell === 'GRU') return new GRU(o);
-  return new RNN({ ...o, nonlinearity: 'tanh' });
-}
 
 /**
  * The loss of both implementations (same code): L = mean((out - target)^2) over every output element; writes
@@ -182,114 +159,106 @@ async function bench(): Promise<void> {
   const results: Record<string, unknown>[] = [];
   const rows: (string | number)[][] = [];
   let failures = 0;
-  for (const c of CELLS) {
-    if (cellsSel && !cellsSel.includes(c.name)) continue;
-    for (const H of [128, 256, 512]) {
-      if (hiddenSel && !hiddenSel.includes(H)) continue;
-      for (const B of [1, 32]) {
-        if (batchSel && !batchSel.includes(B)) continue;
-        const label = `${c.name} H${H} B${B}`;
-        const flops = 3 * T * B * c.gates * 2 * H * (I + H);
-        const model = makeModel(c.name, H);
-        const opt = new Adam(model.parameters(), { lr: LR });
-        const sd = model.stateDict();
-        const w: PlainWeights = {
-          weight_ih: sd.weight_ih_l0!.data, weight_hh: sd.weight_hh_l0!.data,
-          bias_ih: sd.bias_ih_l0!.data, bias_hh: sd.bias_hh_l0!.data,
-        };
-        const full = data(T, B, H, 7 + H + B);
-        const short = data(TS, B, H, 7 + H + B);
+  for (const { c, H, B, label } of workloads()) {
+    const flops = 3 * T * B * c.gates * 2 * H * (I + H);
+    const model = makeModel(c.name, H);
+    const opt = new Adam(model.parameters(), { lr: LR });
+    const sd = model.stateDict();
+    const w: PlainWeights = {
+      weight_ih: sd.weight_ih_l0!.data, weight_hh: sd.weight_hh_l0!.data,
+      bias_ih: sd.bias_ih_l0!.data, bias_hh: sd.bias_hh_l0!.data,
+    };
+    const full = data(T, B, H, 7 + H + B);
+    const short = data(TS, B, H, 7 + H + B);
 
-        // 1. The baseline's warm-up: short steps on a throwaway copy of the weights (its loops get optimised on
-        //    the spot); the last one estimates a full step, and steps estimated longer than plainMaxStep are not
-        //    timed (the check then runs at T = TS).
-        let plainEst = NaN;
-        let plainTimed = withPlain;
-        if (withPlain) {
-          const scratch = plainTrainState(c.mode, w, I, H);
-          for (let i = 0; i < 2; i++) {
-            const t0 = performance.now();
-            plainStep(scratch, short);
-            plainEst = ((performance.now() - t0) * T) / TS;
-          }
-          plainTimed = plainEst <= plainMaxStep;
-        }
+    // 1. The baseline's warm-up: short steps on a throwaway copy of the weights (its loops get optimised on
+    //    the spot); the last one estimates a full step, and steps estimated longer than plainMaxStep are not
+    //    timed (the check then runs at T = TS).
+    let plainEst = NaN;
+    let plainTimed = withPlain;
+    if (withPlain) {
+      const scratch = plainTrainState(c.mode, w, I, H);
+      for (let i = 0; i < 2; i++) {
+        const t0 = performance.now();
+        plainStep(scratch, short);
+        plainEst = ((performance.now() - t0) * T) / TS;
+      }
+      plainTimed = plainEst <= plainMaxStep;
+    }
 
-        // 2. Check: one step of each from the model's initial weights; gradients (collectGrads: true), dInput,
-        //    the loss and the weights after the Adam step must agree within TOL relative to each tensor's max abs.
-        //    A timed baseline's checked step counts as its first timed run.
-        const tPlain: number[] = [];
-        let chk: Check | undefined;
-        if (withPlain) {
-          chk = check(model, opt, plainTrainState(c.mode, w, I, H), plainTimed ? full : short,
-            plainTimed ? tPlain : undefined);
-          if (!chk.ok) {
-            failures++;
-            console.error(`CHECK FAILED ${label}: worst relative diff ${chk.worst} > ${TOL}; not timed ` +
-              JSON.stringify(chk));
-            results.push({ cell: c.name, hidden: H, batch: B, flops, check: chk });
-            opt.dispose();
-            model.dispose();
-            continue;
-          }
-        }
-        const plainState = plainTrainState(c.mode, w, I, H);
-
-        // 3. Warm-up of ours: 6 short steps and 2 full untimed ones (V8 tiers wasm up on a later call, not inside
-        //    a long one); sizes of the timed loops from the calls so far.
-        for (let i = 0; i < 6; i++) oursStep(model, opt, short);
-        let est = Infinity;
-        for (let i = 0; i < 2; i++) {
-          const t0 = performance.now();
-          oursStep(model, opt, full);
-          est = Math.min(est, performance.now() - t0);
-        }
-        const plainRuns = plainTimed ? Math.max(3, Math.min(10, Math.floor(plainBudget / tPlain[0]!))) : 0;
-        const oursRuns = Math.max(10, Math.min(300, Math.ceil(oursBudget / est)));
-
-        // 4. Time, interleaving the baseline's runs evenly among ours.
-        const tOurs: number[] = [];
-        const local: number[] = [];
-        let sink = 0;
-        for (let i = 0; i < oursRuns; i++) {
-          let t0 = performance.now();
-          sink += oursStep(model, opt, full).loss;
-          tOurs.push(performance.now() - t0);
-          local.push(probe());
-          if (plainTimed && Math.floor(((i + 1) * plainRuns) / oursRuns) > tPlain.length) {
-            t0 = performance.now();
-            sink += plainStep(plainState, full).loss;
-            tPlain.push(performance.now() - t0);
-          }
-        }
-        if (!Number.isFinite(sink)) throw new Error('non-finite losses');
+    // 2. Check: one step of each from the model's initial weights; gradients (collectGrads: true), dInput,
+    //    the loss and the weights after the Adam step must agree within TOL relative to each tensor's max abs.
+    //    A timed baseline's checked step counts as its first timed run.
+    const tPlain: number[] = [];
+    let chk: Check | undefined;
+    if (withPlain) {
+      chk = check(model, opt, plainTrainState(c.mode, w, I, H), plainTimed ? full : short,
+        plainTimed ? tPlain : undefined);
+      if (!chk.ok) {
+        failures++;
+        console.error(`CHECK FAILED ${label}: worst relative diff ${chk.worst} > ${TOL}; not timed ` +
+          JSON.stringify(chk));
+        results.push({ cell: c.name, hidden: H, batch: B, flops, check: chk });
         opt.dispose();
         model.dispose();
-
-        const o = timing(stats(tOurs), flops);
-        const p = plainTimed ? timing(stats(tPlain), flops) : undefined;
-        const fraction = o.gflops / peak.gflops;
-        const localPeak = stats(local).median;
-        const speedup = p ? p.median / o.median : NaN;
-        results.push({
-          cell: c.name, hidden: H, batch: B, flops,
-          check: chk ? { ...chk, tolerance: TOL } : null,
-          ours: { ...o, fractionOfPeak: round(fraction, 4), localPeakGflops: round(localPeak, 2),
-            fractionOfLocalPeak: round(o.gflops / localPeak, 4) },
-          plain: p ?? (withPlain ? { skipped: 'time', estimatedStepMs: Math.round(plainEst) } : null),
-          speedup: p ? round(speedup, 2) : null,
-        });
-        const plainCell = p ? fmt(p.median, 3) : withPlain ? `skipped (time, est. ${(plainEst / 1000).toFixed(0)} s)`
-          : '-';
-        rows.push([label, fmt(o.median, 3), fmt(o.gflops, 2), `${(100 * fraction).toFixed(1)}%`,
-          `${((100 * o.gflops) / localPeak).toFixed(1)}%`, plainCell, p ? fmt(p.gflops, 3) : '-',
-          p ? `${speedup.toFixed(1)}x` : '-', `${o.runs}/${p?.runs ?? 0}`,
-          chk ? `${chk.worst.toExponential(1)}${chk.seq !== T ? ` (T=${chk.seq})` : ''}` : '-']);
-        console.log(`  ${label}: ${o.median.toFixed(3)} ms, ${o.gflops.toFixed(2)} GFLOP/s` +
-          (p ? `; plain ${p.median.toFixed(1)} ms (${speedup.toFixed(1)}x)` : withPlain ? '; plain skipped (time)'
-            : ''));
+        continue;
       }
     }
+    const plainState = plainTrainState(c.mode, w, I, H);
+
+    // 3. Warm-up of ours: 6 short steps and 2 full untimed ones (V8 tiers wasm up on a later call, not inside
+    //    a long one); sizes of the timed loops from the calls so far.
+    for (let i = 0; i < 6; i++) oursStep(model, opt, short);
+    let est = Infinity;
+    for (let i = 0; i < 2; i++) {
+      const t0 = performance.now();
+      oursStep(model, opt, full);
+      est = Math.min(est, performance.now() - t0);
+    }
+    const plainRuns = plainTimed ? Math.max(3, Math.min(10, Math.floor(plainBudget / tPlain[0]!))) : 0;
+    const oursRuns = Math.max(10, Math.min(300, Math.ceil(oursBudget / est)));
+
+    // 4. Time, interleaving the baseline's runs evenly among ours.
+    const tOurs: number[] = [];
+    const local: number[] = [];
+    let sink = 0;
+    for (let i = 0; i < oursRuns; i++) {
+      let t0 = performance.now();
+      sink += oursStep(model, opt, full).loss;
+      tOurs.push(performance.now() - t0);
+      local.push(probe());
+      if (plainTimed && Math.floor(((i + 1) * plainRuns) / oursRuns) > tPlain.length) {
+        t0 = performance.now();
+        sink += plainStep(plainState, full).loss;
+        tPlain.push(performance.now() - t0);
+      }
+    }
+    if (!Number.isFinite(sink)) throw new Error('non-finite losses');
+    opt.dispose();
+    model.dispose();
+
+    const o = timing(stats(tOurs), flops);
+    const p = plainTimed ? timing(stats(tPlain), flops) : undefined;
+    const fraction = o.gflops / peak.gflops;
+    const localPeak = stats(local).median;
+    const speedup = p ? p.median / o.median : NaN;
+    results.push({
+      cell: c.name, hidden: H, batch: B, flops,
+      check: chk ? { ...chk, tolerance: TOL } : null,
+      ours: { ...o, fractionOfPeak: round(fraction, 4), localPeakGflops: round(localPeak, 2),
+        fractionOfLocalPeak: round(o.gflops / localPeak, 4) },
+      plain: p ?? (withPlain ? { skipped: 'time', estimatedStepMs: Math.round(plainEst) } : null),
+      speedup: p ? round(speedup, 2) : null,
+    });
+    const plainCell = p ? fmt(p.median, 3) : withPlain ? `skipped (time, est. ${(plainEst / 1000).toFixed(0)} s)`
+      : '-';
+    rows.push([label, fmt(o.median, 3), fmt(o.gflops, 2), `${(100 * fraction).toFixed(1)}%`,
+      `${((100 * o.gflops) / localPeak).toFixed(1)}%`, plainCell, p ? fmt(p.gflops, 3) : '-',
+      p ? `${speedup.toFixed(1)}x` : '-', `${o.runs}/${p?.runs ?? 0}`,
+      chk ? `${chk.worst.toExponential(1)}${chk.seq !== T ? ` (T=${chk.seq})` : ''}` : '-']);
+    console.log(`  ${label}: ${o.median.toFixed(3)} ms, ${o.gflops.toFixed(2)} GFLOP/s` +
+      (p ? `; plain ${p.median.toFixed(1)} ms (${speedup.toFixed(1)}x)` : withPlain ? '; plain skipped (time)'
+        : ''));
   }
   console.log();
   console.log(table(['workload', 'ms ours', 'GFLOP/s', '% peak', '% local', 'ms plain', 'GFLOP/s plain',
@@ -426,8 +395,7 @@ async function split(): Promise<void> {
   const e = getEngine();
   const runs = 15;
   const rows: (string | number)[][] = [];
-  for (const c of CELLS) {
-    if (cellsSel && !cellsSel.includes(c.name)) continue;
+  for (const c of CELLS.filter((x) => !cellsSel || cellsSel.includes(x.name))) {
     const model = makeModel(c.name, H);
     const opt = new Adam(model.parameters(), { lr: LR });
     const full = data(T, B, H, 11);
