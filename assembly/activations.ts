@@ -40,8 +40,11 @@ const LN2_LO: f32 = -2.12194440e-4;
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   const r2 = f32x4.mul(r, r);
   const y = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1.0));
-  // 2^n built in the exponent field.
-  const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // 2^n built in the exponent field. n + 127 is an integer in [1, 254], so 2^23 + n + 127 is exact and its bits
+  // are 0x4B000000 + n + 127; shifting left by 23 drops the 0x4B000000 (it leaves 32 bits) and leaves (n + 127)
+  // in the exponent field. This replaces i32x4.trunc_sat_f32x4_s, which V8 lowers to about 7 instructions on x64
+  // (NaN and saturation fix-ups), by one add. A NaN gives bits whose shift is 0, and y is NaN already.
+  const e = i32x4.shl(f32x4.add(n, f32x4.splat(8388735.0)), 23);
   return f32x4.mul(y, e);
 }
 

@@ -4,6 +4,7 @@ export { copy_f32, zero_f32 } from './simd';
 export { tanh_f32, sigmoid_f32, exp_f32, activation_forward, ACT_IDENTITY, ACT_TANH, ACT_SIGMOID, ACT_RELU }
   from './activations';
 export { gemm_forward } from './gemm';
+export { CHUNK_FLOATS } from './seq';
 export { pack_forward, pack_backward } from './pack';
 export { rnn_forward, rnn_scratch_bytes, RNN_U, RNN_NR } from './rnn';
 export { lstm_forward, lstm_scratch_bytes, LSTM_U, LSTM_NR, PROJ_U } from './lstm';

@@ -84,6 +84,8 @@ export interface KernelExports {
   has_nonfinite(x: number, n: number): number;
   ACT_IDENTITY: WebAssembly.Global;
   ACT_TANH: WebAssembly.Global;
+  /** Floats of input projection an inference pass keeps at once (seq.ts). */
+  CHUNK_FLOATS: WebAssembly.Global;
   ACT_SIGMOID: WebAssembly.Global;
   ACT_RELU: WebAssembly.Global;
   RNN_U: WebAssembly.Global;
