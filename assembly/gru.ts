@@ -12,7 +12,7 @@ import { gemm_forward, panel_forward } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { pack_transpose } from './pack';
 import { colsum_forward, zero_f32 } from './simd';
-import { recordNorm, addUpstream, weightGrad, inputGrad } from './bptt';
+import { recordNorm, addUpstream, weightGrad, weightGradScratch, inputGrad } from './bptt';
 
 export const GRU_U: i32 = 4;
 export const GRU_NR: i32 = 12;
@@ -171,7 +171,7 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
 /** Bytes of scratch gru_backward needs besides the forward pass's training scratch. */
 export function gru_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32): usize {
   const Np = panels(H) * 12, Wd = q16(H), Iq = q16(I), R = T * B;
-  return (<usize>Wd * Np + <usize>Iq * Np + <usize>3 * B * Wd + <usize>R * Np + <usize>max(H, I) * R +
+  return (<usize>Wd * Np + <usize>Iq * Np + <usize>3 * B * Wd + <usize>R * Np + weightGradScratch(max(H, I), R) +
     <usize>R * Iq) << 2;
 }
 
@@ -205,7 +205,7 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   const dhB = dhA + (<usize>B * Wd << 2);
   const dAx = dhB + (<usize>B * Wd << 2);
   const At = dAx + (<usize>R * Np << 2);
-  const dXt = At + (<usize>max(H, I) * R << 2);
+  const dXt = At + (weightGradScratch(max(H, I), R) << 2);
   const drh = dXt + (<usize>R * Iq << 2);
   const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
 
@@ -260,8 +260,12 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
     weightGrad(dWhh, ns, Hp, H, gx, Np, R, nP, 12, At);
   }
   weightGrad(dWih, x, ldx, I, dAx, Np, R, nP, 12, At);
-  if (dbih) colsum_forward(dbih, dAx, Np, R, Np, 1);
-  if (dbhh) colsum_forward(dbhh, resetBefore ? dAx : gx, Np, R, Np, 1);
+  if (resetBefore) {
+    if (dbih) colsum_forward(dbih, dbhh, dAx, Np, R, Np, 1); // b_hn sits outside r: both biases share dAx
+  } else {
+    if (dbih) colsum_forward(dbih, 0, dAx, Np, R, Np, 1);
+    if (dbhh) colsum_forward(dbhh, 0, gx, Np, R, Np, 1);
+  }
   inputGrad(dX, lddx, accDx, dAx, Np, WihT, R, I, dXt);
 }
 

@@ -14,7 +14,7 @@ import { gemm_forward, panel_forward } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { pack_transpose } from './pack';
 import { colsum_forward, zero_f32 } from './simd';
-import { recordNorm, addUpstream, prepareNext, weightGrad, inputGrad } from './bptt';
+import { recordNorm, addUpstream, prepareNext, weightGrad, weightGradScratch, inputGrad } from './bptt';
 
 export const LSTM_U: i32 = 4;
 export const LSTM_NR: i32 = 16;
@@ -129,7 +129,8 @@ export function lstm_forward(out: usize, ldo: i32, hN: usize, cN: usize,
 export function lstm_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32, P: i32): usize {
   const nP = panels(H), Np = nP * 16, Hp = nP * 4, Hout = P > 0 ? P : H;
   const Wd = q16(Hout), Iq = q16(I), Hq = q16(H), R = T * B;
-  let n = <usize>Wd * Np + <usize>Iq * Np + <usize>2 * B * Wd + <usize>B * Hp + <usize>max(max(Hout, I), H) * R +
+  let n = <usize>Wd * Np + <usize>Iq * Np + <usize>2 * B * Wd + <usize>B * Hp +
+    weightGradScratch(max(max(Hout, I), H), R) +
     <usize>R * Iq;
   if (P > 0) n += <usize>Hq * Wd + <usize>B * Hq + <usize>R * Wd;
   return n << 2;
@@ -170,7 +171,7 @@ export function lstm_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize, dc0:
   const dhB = dhA + (<usize>B * Wd << 2);
   const dc = dhB + (<usize>B * Wd << 2);
   const At = dc + (<usize>B * Hp << 2);
-  const dXt = At + (<usize>max(max(Hout, I), H) * R << 2);
+  const dXt = At + (weightGradScratch(max(max(Hout, I), H), R) << 2);
   const WhrT = dXt + (<usize>R * Iq << 2);
   const dr = WhrT + (<usize>Hq * Wd << 2);
   const dHall = dr + (<usize>B * Hq << 2);
@@ -230,8 +231,7 @@ export function lstm_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize, dc0:
   const hPrev = hs + (rev ? hSlot : 0);
   weightGrad(dWhh, hPrev, ldh, Hout, gx, Np, R, nP, 16, At);
   weightGrad(dWih, x, ldx, I, gx, Np, R, nP, 16, At);
-  if (dbih) colsum_forward(dbih, gx, Np, R, Np, 1);
-  if (dbhh) colsum_forward(dbhh, gx, Np, R, Np, 1);
+  if (dbih) colsum_forward(dbih, dbhh, gx, Np, R, Np, 1);
   if (P > 0) weightGrad(dWhr, rs, Hp, H, dHall, Wd, R, nPP, 16, At);
   inputGrad(dX, lddx, accDx, gx, Np, WihT, R, I, dXt);
 }

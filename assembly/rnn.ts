@@ -8,7 +8,7 @@ import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, i
 import { ACT_RELU } from './activations';
 import { pack_transpose } from './pack';
 import { colsum_forward, zero_f32 } from './simd';
-import { recordNorm, addUpstream, prepareNext, weightGrad, inputGrad } from './bptt';
+import { recordNorm, addUpstream, prepareNext, weightGrad, weightGradScratch, inputGrad } from './bptt';
 
 export const RNN_U: i32 = 16;
 export const RNN_NR: i32 = 16;
@@ -74,7 +74,8 @@ export function rnn_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
 /** Bytes of scratch rnn_backward needs besides the forward pass's training scratch. */
 export function rnn_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32): usize {
   const Np = panels(H) * 16, Iq = ((I + 15) >> 4) << 4, R = T * B;
-  return (<usize>Np * Np + <usize>Iq * Np + <usize>2 * B * Np + <usize>max(H, I) * R + <usize>R * Iq) << 2;
+  return (<usize>Np * Np + <usize>Iq * Np + <usize>2 * B * Np + weightGradScratch(max(H, I), R) +
+    <usize>R * Iq) << 2;
 }
 
 /**
@@ -98,7 +99,7 @@ export function rnn_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   const dhA = WihT + (<usize>Iq * Np << 2);
   const dhB = dhA + (<usize>B * Np << 2);
   const At = dhB + (<usize>B * Np << 2);
-  const dXt = At + (<usize>max(H, I) * R << 2);
+  const dXt = At + (weightGradScratch(max(H, I), R) << 2);
   const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
   const relu = act == ACT_RELU;
 
@@ -134,7 +135,6 @@ export function rnn_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   const hPrev = hs + (rev ? hSlot : 0);
   weightGrad(dWhh, hPrev, Np, H, gx, Np, R, Np >> 4, 16, At);
   weightGrad(dWih, x, ldx, I, gx, Np, R, Np >> 4, 16, At);
-  if (dbih) colsum_forward(dbih, gx, Np, R, Np, 1);
-  if (dbhh) colsum_forward(dbhh, gx, Np, R, Np, 1);
+  if (dbih) colsum_forward(dbih, dbhh, gx, Np, R, Np, 1);
   inputGrad(dX, lddx, accDx, gx, Np, WihT, R, I, dXt);
 }
