@@ -10,7 +10,7 @@
  * Flags: --cells, --hidden, --batch (bench/workloads.ts' filters; they apply to every section), --peers
  * ort-web,ort-node,torch,tfjs, --no-forward, --no-stream, --no-cold, --no-train, --budget <ms> (time per
  * workload and peer, default 1000), --tfjs-max-step <ms> (tfjs training steps estimated longer are not timed,
- * default 2500). Run through bench/peers/run.js (`npm run bench:peers`), which installs the peers and bundles this.
+ * default 6000). Run through bench/peers/run.js (`npm run bench:peers`), which installs the peers and bundles this.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -32,13 +32,15 @@ import {
 const FWD_TOL = 1e-5;
 const TRAIN_TOL = 1e-4;
 const LR = 0.01;
+/** Sequence length of the tfjs training check and of its step estimate. */
+const TS = 10;
 const PEERS_DIR = path.join(ROOT, 'bench', 'peers');
 const PYTHON = '/usr/bin/python3';
 const ALL_PEERS = ['ort-web', 'ort-node', 'torch', 'tfjs'] as const;
 type PeerName = (typeof ALL_PEERS)[number];
 const peersSel = (listArg('--peers') ?? [...ALL_PEERS]) as PeerName[];
 const budget = Number(arg('--budget') ?? 1000);
-const tfjsMaxStep = Number(arg('--tfjs-max-step') ?? 2500);
+const tfjsMaxStep = Number(arg('--tfjs-max-step') ?? 6000);
 const has = (f: string): boolean => process.argv.includes(f);
 const doForward = !has('--no-forward');
 const doStream = !has('--no-stream');
@@ -75,19 +77,22 @@ interface Pair { ours: number[]; peer: number[]; skipped?: string; estPeerMs?: n
 
 /**
  * Ours and the peer alternately: `rounds` rounds of a few of ours then a few of the peer's, sized so the whole
- * takes about `budgetMs`; each side's first run (an estimate) is not kept. A peer estimated above maxPeerMs per
- * run is not timed.
+ * takes about `budgetMs`; each side's first run (an estimate) is not kept, except a slow peer's. A peer estimated
+ * above maxPeerMs per run is not timed.
  */
 async function alternate(ours: Runner, peer: Runner, budgetMs = budget, maxPeerMs = Infinity): Promise<Pair> {
   const estO = Math.min(...(await ours(2)));
   const estP = (await peer(1))[0]!;
   if (estP > maxPeerMs) return { ours: await ours(Math.max(10, Math.ceil(budgetMs / 3 / estO))), peer: [],
     skipped: `est. ${(estP / 1000).toFixed(1)} s per run`, estPeerMs: estP };
-  const rounds = Math.max(3, Math.min(5, Math.floor((0.6 * budgetMs) / estP)));
+  // A peer slower than a third of the budget per run (tfjs at batch 32): its estimate run (after the warm-up the
+  // caller did) is kept as a timed run and two more rounds follow, 3 runs in all.
+  const slow = 3 * estP > budgetMs;
+  const rounds = slow ? 2 : Math.max(3, Math.min(5, Math.floor((0.6 * budgetMs) / estP)));
   const kp = Math.max(1, Math.min(50, Math.round((0.6 * budgetMs) / rounds / estP)));
   const ko = Math.max(Math.ceil(10 / rounds), Math.min(100, Math.round((0.4 * budgetMs) / rounds / estO)));
   const o: number[] = [];
-  const p: number[] = [];
+  const p: number[] = slow ? [estP] : [];
   for (let r = 0; r < rounds; r++) {
     o.push(...(await ours(ko)));
     p.push(...(await peer(kp)));
@@ -209,11 +214,13 @@ function tfjsModel(tf: Any, cell: string, H: number, model: RecurrentLayer, stat
   const G = cell === 'LSTM' ? 4 : cell === 'GRU' ? 3 : 1;
   const order = cell === 'GRU' ? [1, 0, 2] : [...Array(G).keys()];
   const bsum = sd.bias_ih_l0!.data.map((v, i) => v + sd.bias_hh_l0!.data[i]!);
-  const opts = { units: H, returnSequences: true, returnState: states };
+  // Weights are set below: skip tfjs' own initialisation (its orthogonal initialiser takes seconds at hidden 512).
+  const opts = { units: H, returnSequences: true, returnState: states, kernelInitializer: 'zeros',
+    recurrentInitializer: 'zeros', biasInitializer: 'zeros' };
   const layer = cell === 'LSTM' ? tf.layers.lstm({ ...opts, recurrentActivation: 'sigmoid' })
     : cell === 'GRU' ? tf.layers.gru({ ...opts, recurrentActivation: 'sigmoid', resetAfter: false })
       : tf.layers.simpleRNN({ ...opts, activation: 'tanh' });
-  const input = tf.input({ shape: [T, I] });
+  const input = tf.input({ shape: [null, I] });
   const out = layer.apply(input);
   const m = tf.model({ inputs: input, outputs: out });
   layer.setWeights([
@@ -449,7 +456,6 @@ async function streaming(env: Env): Promise<StreamRow[]> {
   const rows: StreamRow[] = [];
   if (cellsSel && !cellsSel.includes('LSTM')) return rows;
   console.log('\n== bench/peers streaming: one step of B streams (LSTM, input 32), state carried between calls ==');
-  const N = 50; // steps per timed run (per-step time = run / N)
   for (const H of [128, 256]) {
     if (hiddenSel && !hiddenSel.includes(H)) continue;
     for (const B of [1, 64]) {
@@ -462,8 +468,11 @@ async function streaming(env: Env): Promise<StreamRow[]> {
       const CHECK = 5;
       for (let i = 0; i < CHECK; i++) session.step(xt);
       const st = session.getState();
+      const t1 = performance.now();
+      for (let i = 0; i < 20; i++) session.step(xt);
+      const N = Math.max(2, Math.min(100, Math.round((20 * 2) / (performance.now() - t1)))); // runs of ~2 ms
       const ours = runner(() => session.step(xt), N);
-      for (let i = 0; i < 20; i++) await ours(1);
+      for (let i = 0; i < 10; i++) await ours(1);
       // The arithmetic alone: the kernel for T=1 on preallocated buffers (checked against the session).
       const kern = lstmKernelStep(model, B);
       kern.setX(xd);
@@ -563,7 +572,11 @@ async function streaming(env: Env): Promise<StreamRow[]> {
 // ---------------------------------------------------------------------------------------------------------------
 // Cold start: fresh node processes (bench/peers/cold.mjs).
 
-interface ColdResult { total: Stats2; afterImport: Stats2; wall: Stats2; check: number }
+interface ColdResult {
+  total: Stats2; afterImport: Stats2; wall: Stats2; check: number;
+  /** Medians, ms: import (from process start), then each phase after it (init, construct, load, session, run). */
+  phases: Record<string, number>;
+}
 type Stats2 = { median: number; min: number; max: number; runs: number };
 
 async function cold(): Promise<Record<string, ColdResult>> {
@@ -584,7 +597,8 @@ async function cold(): Promise<Record<string, ColdResult>> {
   if (peersSel.includes('ort-web')) which.push(['ort-web', pathToFileURL(req.resolve('onnxruntime-web')).href]);
   if (peersSel.includes('ort-node')) which.push(['ort-node', pathToFileURL(req.resolve('onnxruntime-node')).href]);
   const REPS = 5;
-  const raw: Record<string, { total: number[]; after: number[]; wall: number[]; check: number }> = {};
+  const raw: Record<string, { total: number[]; after: number[]; wall: number[]; check: number;
+    phases: Record<string, number[]> }> = {};
   for (let r = 0; r < REPS; r++) {
     for (const [name, url] of which) {
       const t0 = performance.now();
@@ -592,8 +606,17 @@ async function cold(): Promise<Record<string, ColdResult>> {
         { encoding: 'utf8' });
       const wall = performance.now() - t0;
       if (p.status !== 0) throw new Error(`cold start ${name} failed: ${p.stderr}`);
-      const j = JSON.parse(p.stdout.trim().split('\n').pop()!) as { imported: number; done: number; hN: number[] };
-      const e = (raw[name!] ??= { total: [], after: [], wall: [], check: 0 });
+      const j = JSON.parse(p.stdout.trim().split('\n').pop()!) as { imported: number; done: number; hN: number[];
+        init?: number; construct?: number; load?: number; session?: number };
+      const e = (raw[name!] ??= { total: [], after: [], wall: [], check: 0, phases: {} });
+      let prev = j.imported;
+      for (const k of ['init', 'construct', 'load', 'session', 'done'] as const) {
+        const v = j[k];
+        if (v === undefined) continue;
+        (e.phases[k === 'done' ? 'run' : k] ??= []).push(v - prev);
+        prev = v;
+      }
+      (e.phases.import ??= []).push(j.imported);
       e.total.push(j.done);
       e.after.push(j.done - j.imported);
       e.wall.push(wall);
@@ -605,7 +628,8 @@ async function cold(): Promise<Record<string, ColdResult>> {
     return { median: round(s.median, 2), min: round(s.min, 2), max: round(s.max, 2), runs: s.runs };
   };
   for (const [name, e] of Object.entries(raw)) {
-    out[name] = { total: rs(e.total), afterImport: rs(e.after), wall: rs(e.wall), check: e.check };
+    out[name] = { total: rs(e.total), afterImport: rs(e.after), wall: rs(e.wall), check: e.check,
+      phases: Object.fromEntries(Object.entries(e.phases).map(([k, v]) => [k, round(stats(v).median, 2)])) };
     console.log(`  ${name}: ${fmt(out[name].total.median, 1)} ms from process start (after import ` +
       `${fmt(out[name].afterImport.median, 1)} ms; spawn to exit ${fmt(out[name].wall.median, 1)} ms); ` +
       `max|diff| of hN vs ours ${e.check.toExponential(1)}`);
@@ -656,6 +680,7 @@ async function training(env: Env): Promise<TrainRow[]> {
     const label = `${cell} H${H} B${B}`;
     const full = trainData(T, B, H, 7 + H + B);
     const short = trainData(4, B, H, 7 + H + B);
+    const checkData = trainData(TS, B, H, 7 + H + B);
     const peers: TrainRow['peers'] = {};
     const oursAll: number[] = [];
     let check: TrainRow['check'];
@@ -693,18 +718,25 @@ async function training(env: Env): Promise<TrainRow[]> {
             .times as number[];
         } else {
           const tf = env.tf;
+          // tfjs steps take seconds at batch 32: check (first-step loss) and estimate on TS-step sequences,
+          // so a step estimated above tfjsMaxStep never runs at full length.
           const m = tfjsModel(tf, cell, H, model, false);
           m.compile({ optimizer: tf.train.sgd(LR), loss: 'meanSquaredError' });
-          const xb = tf.tensor3d(swap01(full.x, T, B, I), [B, T, I]);
-          const yb = tf.tensor3d(swap01(full.target, T, B, H), [B, T, H]);
-          const lossT = Number(await m.trainOnBatch(xb, yb));
-          const lossO = oursStep(model, opt, full);
+          const tens = (d: TrainData): Any[] => [tf.tensor3d(swap01(d.x, d.T, B, I), [B, d.T, I]),
+            tf.tensor3d(swap01(d.target, d.T, B, H), [B, d.T, H])];
+          const [xs, ys] = tens(checkData);
+          const lossT = Number(await m.trainOnBatch(xs, ys));
+          const lossO = oursStep(model, opt, checkData);
           res.loss = [lossO, lossT];
           const rel = Math.abs(lossO - lossT) / Math.abs(lossT);
-          res.check = { maxAbsDiff: rel, ok: rel <= TRAIN_TOL,
-            note: `first-step loss, relative${cell === 'GRU' ? '; GRU reset_after=false on both sides' : ''}` };
-          run = runner(() => m.trainOnBatch(xb, yb));
-          free = () => { xb.dispose(); yb.dispose(); m.dispose(); };
+          res.check = { maxAbsDiff: rel, ok: rel <= TRAIN_TOL, note: `first-step loss at T=${TS}, relative` +
+            `${cell === 'GRU' ? '; GRU reset_after=false on both sides' : ''}` };
+          const t1 = performance.now();
+          await m.trainOnBatch(xs, ys);
+          const est = ((performance.now() - t1) * T) / TS;
+          const [xb, yb] = est <= tfjsMaxStep ? tens(full) : [xs, ys];
+          run = est <= tfjsMaxStep ? runner(() => m.trainOnBatch(xb, yb)) : async () => [est];
+          free = () => { tf.dispose([xs, ys, xb, yb]); m.dispose(); };
           maxStep = tfjsMaxStep;
         }
         if (!res.check.ok) {
@@ -715,7 +747,7 @@ async function training(env: Env): Promise<TrainRow[]> {
           for (let i = 0; i < 6; i++) oursStep(model, opt, short);
           for (let i = 0; i < 2; i++) oursStep(model, opt, full);
           const ours = runner(() => oursStep(model, opt, full));
-          if (peer === 'torch') await run(2); // warm-up (tfjs: the checked step compiled it)
+          await run(peer === 'torch' ? 2 : 1); // the peer's warm-up
           const pair = await alternate(ours, run, peer === 'tfjs' ? 4 * budget : 2 * budget, maxStep);
           res.ours = timing(stats(pair.ours), flops);
           oursAll.push(...pair.ours);
@@ -777,10 +809,17 @@ async function main(): Promise<void> {
     ? `torch ${env.versions.torch}` : p === 'tfjs' ? `tfjs ${env.versions['@tensorflow/tfjs']} wasm`
       : `${p} ${env.versions[p === 'ort-web' ? 'onnxruntime-web' : 'onnxruntime-node']}`).join(', ')}`);
   if (env.versions.torchBlas) console.log(`PyTorch's BLAS: ${env.versions.torchBlas}`);
-  const fwd = doForward ? await forward(env) : [];
-  const stream = doStream ? await streaming(env) : [];
-  const coldRes = doCold ? await cold() : {};
-  const train = doTrain ? await training(env) : [];
+  const sections: Record<string, number> = {};
+  const timed = async <R>(name: string, f: () => Promise<R>): Promise<R> => {
+    const s = performance.now();
+    const r = await f();
+    sections[name] = round((performance.now() - s) / 1000, 1);
+    return r;
+  };
+  const fwd = doForward ? await timed('forward', () => forward(env)) : [];
+  const stream = doStream ? await timed('streaming', () => streaming(env)) : [];
+  const coldRes = doCold ? await timed('cold', cold) : {};
+  const train = doTrain ? await timed('training', () => training(env)) : [];
   env.torch?.close();
 
   const fwdPeers = peersSel;
@@ -805,8 +844,9 @@ async function main(): Promise<void> {
   }
   if (Object.keys(coldRes).length) {
     console.log('\ncold start (ms, medians of 5 fresh processes; total from process start, via performance.timeOrigin)');
-    console.log(table(['implementation', 'total', 'after import', 'spawn to exit', 'max|diff|'],
+    console.log(table(['implementation', 'total', 'after import', 'phases after import', 'spawn to exit', 'max|diff|'],
       Object.entries(coldRes).map(([n, r]) => [n, fmt(r.total.median, 1), fmt(r.afterImport.median, 1),
+        Object.entries(r.phases).filter(([k]) => k !== 'import').map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', '),
         fmt(r.wall.median, 1), r.check.toExponential(1)])));
   }
   const tp = peersSel.filter((p) => p === 'torch' || p === 'tfjs');
@@ -869,17 +909,19 @@ async function main(): Promise<void> {
       T, I, layers: 1, bidirectional: false, flops: 'T*B*gates*2*H*(I+H) (training: 3x)', forwardTolerance: FWD_TOL,
       trainTolerance: TRAIN_TOL, optimizer: `SGD lr ${LR}`, budgetMs: budget, tfjsMaxStepMs: tfjsMaxStep,
       timing: 'medians; ours and each peer alternately in 3-5 rounds of a few runs each after warm-up; PyTorch times ' +
-        'itself in its child process (perf_counter_ns around each call); streaming: per step, runs of 50 steps',
+        'itself in its child process (perf_counter_ns around each call); streaming: per step, from runs of ' +
+        'stepsPerRun steps (about 2 ms)',
       threads: 'one: onnxruntime-web numThreads 1, onnxruntime-node intra/inter-op 1, torch.set_num_threads(1), ' +
         'tfjs wasm without multithread support',
     },
     forward: fwd, streaming: stream, coldStart: coldRes, training: train, targets,
-    durationS: round((performance.now() - t0) / 1000, 1),
+    durationS: round((performance.now() - t0) / 1000, 1), sectionsS: sections,
   };
   if (!filtered) console.log(`wrote ${path.relative(process.cwd(), writeJson('peers.json', out))}`);
   else console.log('(filtered run: results file not written)');
   fs.rmSync(tmp, { recursive: true, force: true });
-  console.log(`bench/peers done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`bench/peers done in ${((performance.now() - t0) / 1000).toFixed(1)} s (${Object.entries(sections)
+    .map(([k, v]) => `${k} ${v} s`).join(', ')})`);
 }
 
 main().catch((e: unknown) => {
