@@ -750,7 +750,7 @@ async function training(env: Env): Promise<TrainRow[]> {
           await run(peer === 'torch' ? 2 : 1); // the peer's warm-up
           const pair = await alternate(ours, run, peer === 'tfjs' ? 4 * budget : 2 * budget, maxStep);
           res.ours = timing(stats(pair.ours), flops);
-          oursAll.push(...pair.ours);
+          if (model === base) oursAll.push(...pair.ours);
           if (pair.skipped) {
             res.skipped = `not timed (${pair.skipped})`;
             res.speedup = round(pair.estPeerMs! / res.ours.median, 3);
