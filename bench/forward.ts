@@ -14,7 +14,7 @@ import { init, type Tensor } from '../dist/index.js';
 import { plainForward, type PlainWeights } from './plain.js';
 import { hasRelaxedSimd, makeProbe, measurePeak, round, type Flavour } from './peak-lib.js';
 import { arg, I, makeModel, selectionFiltered, T, withPlain, workloads } from './workloads.js';
-import { fmt, machine, randomData, RESULTS, ROOT, stats, table, timing, writeJson } from './util.js';
+import { fmt, machine, maxAbsDiff, randomData, RESULTS, ROOT, stats, table, timing, writeJson } from './util.js';
 
 const TOL = 1e-4;
 
@@ -25,16 +25,6 @@ const oursBudget = Number(arg('--ours-budget') ?? 1500);
 const filtered = selectionFiltered;
 
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (Number.isNaN(d)) return NaN;
-    if (d > m) m = d;
-  }
-  return m;
-}
 
 async function peakFor(fl: Flavour): Promise<{ gflops: number; source: string }> {
   const file = path.join(RESULTS, 'peak.json');

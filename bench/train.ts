@@ -22,7 +22,9 @@ import {
 } from './plain-train.js';
 import { makeProbe, measurePeak, round } from './peak-lib.js';
 import { arg, CELLS, cellsSel, I, makeModel, selectionFiltered, T, withPlain, workloads } from './workloads.js';
-import { fmt, machine, randomData, RESULTS, ROOT, stats, table, timing, writeJson } from './util.js';
+import {
+  fmt, machine, mseGrad, randomData, relDiff, RESULTS, ROOT, stats, table, timing, writeJson,
+} from './util.js';
 
 const TS = 4; // warm-up (and, when the baseline is not timed, check) sequence length
 const LR = 1e-3;
@@ -36,21 +38,6 @@ const plainMaxStep = Number(arg('--plain-max-step') ?? 20000);
 const filtered = selectionFiltered || arg('--plain-max-step') !== undefined;
 
 
-/**
- * The loss of both implementations (same code): L = mean((out - target)^2) over every output element; writes
- * dL/d(out) into grad and returns L.
- */
-export function mseGrad(out: Float32Array, target: Float32Array, grad: Float32Array): number {
-  const n = out.length;
-  const s = 2 / n;
-  let loss = 0;
-  for (let i = 0; i < n; i++) {
-    const d = out[i]! - target[i]!;
-    loss += d * d;
-    grad[i] = s * d;
-  }
-  return loss / n;
-}
 
 interface Data {
   T: number;
@@ -90,19 +77,6 @@ function plainStep(s: PlainTrainState, d: Data): { loss: number; dX: Float32Arra
   return { loss, dX };
 }
 
-/** max |a - b| / max |b| (b the baseline). */
-function relDiff(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0;
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    if (Number.isNaN(d)) return NaN;
-    if (d > m) m = d;
-    s = Math.max(s, Math.abs(b[i]!));
-  }
-  return s > 0 ? m / s : m;
-}
 
 interface Check {
   seq: number;

@@ -94,3 +94,45 @@ export function timing(s: Stats, flops: number): Timing {
     gflops: round(flops / s.median / 1e6, 3),
   };
 }
+
+/** max |a - b| over two arrays of the same length (Infinity when the lengths differ, NaN on a NaN). */
+export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (Number.isNaN(d)) return NaN;
+    if (d > m) m = d;
+  }
+  return m;
+}
+
+/** max |a - b| / max |b| (b the baseline). */
+export function relDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (Number.isNaN(d)) return NaN;
+    if (d > m) m = d;
+    s = Math.max(s, Math.abs(b[i]!));
+  }
+  return s > 0 ? m / s : m;
+}
+
+/**
+ * The loss of both implementations (same code): L = mean((out - target)^2) over every output element; writes
+ * dL/d(out) into grad and returns L.
+ */
+export function mseGrad(out: Float32Array, target: Float32Array, grad: Float32Array): number {
+  const n = out.length;
+  const s = 2 / n;
+  let loss = 0;
+  for (let i = 0; i < n; i++) {
+    const d = out[i]! - target[i]!;
+    loss += d * d;
+    grad[i] = s * d;
+  }
+  return loss / n;
+}
