@@ -12,7 +12,8 @@
 //    alone and dist/io/onnx.js alone;
 //  - compile: the .wasm compiled with WebAssembly.compile (what init() does in Node), new WebAssembly.Module
 //    (synchronous) and WebAssembly.compileStreaming over a Response (what browsers do), the file read apart;
-//  - the split of init (compile + instantiate) and of `new LSTM` (PyTorch's uniform init drawn in JS + packing).
+//  - the split of `new LSTM`: PyTorch's uniform initialisation drawn in JS (timed alone, cold, as resetParameters
+//    draws it) and the rest (packing in wasm, allocation).
 // Writes bench/results/cold-start.json (not with --no-write). Run after `npm run build`.
 const CHILD = process.argv[2] === '--child';
 
@@ -51,6 +52,21 @@ if (CHILD) {
     // A second forward: how much of the first was one-time (lazy compilation, tier-up, memory growth).
     lstm.forward({ data: x, shape: [100, 1, 32] });
     marks.second = performance.now();
+  } else if (mode === 'draws') {
+    // What `new LSTM(32, 256)` draws in JavaScript for PyTorch's initialisation, the same way (resetParameters):
+    // 4*256*(32+256) + 2*4*256 uniforms, cold.
+    const { Random } = await import(new URL('nn/random.js', dist).href);
+    marks.imported = performance.now();
+    const rng = new Random(1);
+    const k = 1 / Math.sqrt(256);
+    let sum = 0;
+    for (const n of [4 * 256 * 32, 4 * 256 * 256, 4 * 256, 4 * 256]) {
+      const a = new Float32Array(n);
+      for (let i = 0; i < n; i++) a[i] = rng.uniform(-k, k);
+      sum += a[n - 1];
+    }
+    marks.drawn = performance.now();
+    if (!Number.isFinite(sum)) throw new Error('non-finite');
   } else if (mode === 'protobuf' || mode === 'onnx') {
     await import(mode === 'protobuf' ? '@bufbuild/protobuf' : new URL('io/onnx.js', dist).href);
     marks.imported = performance.now();
@@ -113,7 +129,7 @@ if (CHILD) {
   const st = (a) => ({ median: +median(a).toFixed(2), min: +Math.min(...a).toFixed(2), max: +Math.max(...a).toFixed(2),
     runs: a.length });
 
-  const modes = ['full', 'core', 'no-onnx', 'protobuf', 'onnx', 'compile-async', 'compile-sync', 'compile-streaming'];
+  const modes = ['full', 'core', 'no-onnx', 'draws', 'protobuf', 'onnx', 'compile-async', 'compile-sync', 'compile-streaming'];
   const rec = { empty: [] };
   for (const m of modes) rec[m] = [];
   wall(['-e', '0']); // warm the file cache
@@ -148,6 +164,7 @@ if (CHILD) {
     protobufAlone: of('protobuf', (r) => r.imported - r.start),
     onnxModuleAlone: of('onnx', (r) => r.imported - r.start),
   };
+  const draws = of('draws', (r) => r.drawn - r.imported);
   const compile = {};
   for (const m of ['compile-async', 'compile-sync', 'compile-streaming']) {
     compile[m.slice(8)] = { read: of(m, (r) => r.read - r.ready), compile: of(m, (r) => r.compiled - r.read),
@@ -162,6 +179,7 @@ if (CHILD) {
   console.log(`  import dist/index.js                       ${f(full.import)}`);
   console.log(`  await init()                               ${f(full.init)}`);
   console.log(`  new LSTM(32, 256) (init draws + packing)   ${f(full.model)}`);
+  console.log(`    of which the uniform draws in JS (cold)   ${f(draws)}   (the rest: packing, allocation)`);
   console.log(`  first forward (100, 1, 32)                 ${f(full.firstForward)}`);
   console.log(`  second forward (for comparison)            ${f(full.secondForward)}`);
   console.log(`  after import -> first result               ${f(full.afterImportToFirst)}`);
@@ -187,7 +205,7 @@ if (CHILD) {
       loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
       config: { runs, workload: 'LSTM({ inputSize: 32, hiddenSize: 256 }), forward on (100, 1, 32)',
         unit: 'ms', marks: 'performance.now() in the child (from process start)' },
-      emptyNode: empty, full, core, noOnnx, imports, compile, targets,
+      emptyNode: empty, full, initDraws: draws, core, noOnnx, imports, compile, targets,
     };
     fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
     fs.writeFileSync(path.join(root, 'bench', 'results', 'cold-start.json'), `${JSON.stringify(out, null, 2)}\n`);

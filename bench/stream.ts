@@ -1,7 +1,8 @@
 /**
  * bench/stream: the cost of one streaming `session.step(x)` against the arithmetic alone, for LSTM, GRU and
- * RNN-tanh, hidden 128 and 256, batch 1 and 64, input 32, one layer. Target of the performance issue: at hidden
- * 128 the time beyond the arithmetic (crossing into WebAssembly, validating and copying x_t and y_t) under 2 µs.
+ * RNN-tanh, hidden 128 and 256, batch 1 and 64, input 32, one layer. Target of the performance issue: for one
+ * stream (B = 1) at hidden 128 the time beyond the arithmetic (crossing into WebAssembly, validating and copying x_t
+ * and y_t) under 2 µs.
  *
  *  - kernel: the cell's `*_forward` export called directly with T=1 on preallocated buffers, with the arguments
  *    the session passes (the model's packed weights, the state updated in place, no lengths);
@@ -16,7 +17,8 @@
  * over rounds of (variant − kernel) in the same round.
  *
  * Flags: --cells LSTM,GRU,RNN, --hidden 128,256, --batch 1,64, --iters N (calls per variant and workload, default
- * 20000, fewer where one step is slow: see --budget), --budget <ms> (time per variant and workload, default 1500),
+ * 20000, fewer where one step is slow: see --budget), --budget <ms> (time per variant and workload, default 1000;
+ * at least 500 calls),
  * --baseline <path/to/other/dist/index.js> also times `step()` of another build of the library in the same process
  * (A/B; its .wasm is taken from ../build/rnn-simd.wasm next to that dist). A filtered run does not write
  * bench/results/stream.json.
@@ -34,10 +36,12 @@ const TARGET_US = 2;
 const hiddenSel = listArg('--hidden')?.map(Number);
 const batchSel = listArg('--batch')?.map(Number);
 const iters = Number(arg('--iters') ?? 20000);
-const budget = Number(arg('--budget') ?? 1500);
+const budget = Number(arg('--budget') ?? 1000);
 const baselinePath = arg('--baseline');
 const filtered = !!(cellsSel || hiddenSel || batchSel || arg('--iters') || arg('--budget') || baselinePath);
-const ROUNDS = 100;
+/** Rounds per workload (fewer when the calls are fewer): short rounds pair each variant with the kernel closely. */
+const ROUNDS = 400;
+const MIN_CALLS = 500;
 const NX = 16;
 
 /** What the bench needs of a library build (the current one or a --baseline one). */
@@ -185,7 +189,7 @@ async function main(): Promise<void> {
     await base.init({ wasm: path.join(path.dirname(p), '..', 'build', 'rnn-simd.wasm'), simd: 'simd' });
   }
   console.log(`\n== bench/stream: one step of one session, input ${I}, one layer; wasm flavour '${engine.flavour}'; ` +
-    `up to ${iters} calls per variant in ${ROUNDS} rounds ==`);
+    `up to ${iters} calls per variant in up to ${ROUNDS} rounds ==`);
   const results: Record<string, unknown>[] = [];
   const rows: (string | number)[][] = [];
   const targets: { what: string; overheadUs: number; goal: number; ok: boolean }[] = [];
@@ -217,9 +221,10 @@ async function main(): Promise<void> {
           v.run(50);
           est = Math.max(est, (performance.now() - t0) / 50);
         }
-        const n = Math.max(ROUNDS * 5, Math.min(iters, Math.floor(budget / est)));
-        const perRound = Math.max(5, Math.round(n / ROUNDS));
-        for (let r = 0; r < ROUNDS; r++) {
+        const n = Math.max(MIN_CALLS, Math.min(iters, Math.floor(budget / est)));
+        const perRound = Math.max(1, Math.round(n / ROUNDS));
+        const rounds = Math.min(ROUNDS, Math.ceil(n / perRound));
+        for (let r = 0; r < rounds; r++) {
           for (let j = 0; j < variants.length; j++) {
             const v = variants[(j + r) % variants.length]!;
             const t0 = performance.now();
@@ -228,8 +233,8 @@ async function main(): Promise<void> {
           }
         }
         const kt = variants[0]!.times;
-        const rec: Record<string, unknown> = { cell: c.name, hidden: H, batch: B, callsPerVariant: perRound * ROUNDS,
-          rounds: ROUNDS, unit: 'us per call' };
+        const rec: Record<string, unknown> = { cell: c.name, hidden: H, batch: B, callsPerVariant: perRound * rounds,
+          rounds, callsPerRound: perRound, unit: 'us per call' };
         const row: (string | number)[] = [label, fmt(stats(kt).median, 3)];
         const cols: Record<string, string> = {};
         for (const v of variants) {
@@ -244,7 +249,9 @@ async function main(): Promise<void> {
         for (const name of ['step', 'step out', 'views', 'baseline step']) row.push(cols[name] ?? '-');
         rows.push(row);
         results.push(rec);
-        if (H === 128) {
+        // The target is for one stream (B = 1); at B = 64 the kernel takes 0.1-2 ms and varies by more than the
+        // copies (8 KB in, 32-64 KB out) cost, so those overheads are reported, not judged.
+        if (H === 128 && B === 1) {
           for (const name of ['step', 'step out', 'views']) {
             const e = rec[name.replace(/ (\w)/g, (_m, ch: string) => ch.toUpperCase())] as
               { overhead: Stats } | undefined;
@@ -269,7 +276,7 @@ async function main(): Promise<void> {
   console.log('µs per call, medians over rounds; (+overhead) = median over rounds of (variant − kernel in the same ' +
     'round).\nkernel: the *_forward export with T=1 alone; step: session.step(x) → new Tensor; step out: ' +
     'step(x, { out }); views: inputView().set(x) + advance().');
-  console.log(`\ntarget (hidden 128: time beyond the arithmetic < ${TARGET_US} µs)`);
+  console.log(`\ntarget (one stream at hidden 128: time beyond the arithmetic < ${TARGET_US} µs)`);
   for (const t of targets) {
     console.log(`  ${t.ok ? 'ok  ' : 'MISS'} ${t.what}: overhead ${t.overheadUs.toFixed(3)} µs (goal < ${t.goal} µs)`);
   }
@@ -277,7 +284,7 @@ async function main(): Promise<void> {
     ...machine(),
     runId: process.env.RNN_BENCH_RUN ?? null,
     flavour: engine.flavour,
-    config: { I, layers: 1, rounds: ROUNDS, iters, budgetMs: budget,
+    config: { I, layers: 1, maxRounds: ROUNDS, iters, budgetMs: budget, minCalls: MIN_CALLS,
       timing: 'variants interleaved round by round (order rotated); medians over rounds of µs per call; ' +
         'overhead: median over rounds of (variant - kernel) in the same round' },
     workloads: results,
