@@ -99,8 +99,9 @@ export class Session extends WasmOwner {
    * Advances every stream by one step. `x` is (B, inputSize), or (inputSize) when B = 1, as a tensor, or
    * B*inputSize numbers (any numeric array; a Float32Array is copied fastest). Returns the top layer's hidden
    * state (B, H_out), or (H_out) for a 1-D input, as a new Tensor; with `options.out` (a Float32Array of B*H_out
-   * values) writes it there and returns `out` instead, allocating nothing. Inputs with NaN or Infinity are
-   * rejected before the state changes.
+   * values) writes it there and returns `out` instead, allocating nothing. Inputs with NaN or Infinity (also
+   * a finite double beyond the float32 range, which would reach the kernel as Infinity) are rejected before the
+   * state changes.
    */
   step(x: StepInput): Tensor;
   step(x: StepInput, options: StepOptions & { out: Float32Array }): Float32Array;
