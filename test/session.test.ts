@@ -16,6 +16,8 @@ const models: Array<[string, () => RecurrentLayer]> = [
   ['LSTM 2 layers with projection', () => new LSTM({ inputSize: 5, hiddenSize: 9, numLayers: 2, projSize: 4, seed: 3 })],
   ['GRU 2 layers', () => new GRU({ inputSize: 5, hiddenSize: 7, numLayers: 2, seed: 4 })],
   ['RNN relu', () => new RNN({ inputSize: 5, hiddenSize: 17, nonlinearity: 'relu', seed: 5 })],
+  ['LSTM 3 layers', () => new LSTM({ inputSize: 5, hiddenSize: 6, numLayers: 3, seed: 8 })],
+  ['GRU reset before, 3 layers', () => new GRU({ inputSize: 5, hiddenSize: 9, numLayers: 3, resetAfter: false, seed: 10 })],
 ];
 
 describe.each(models)('%s', (_name, make) => {
