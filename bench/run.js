@@ -142,7 +142,8 @@ if (!onlyPeak && !noTrain) node([], 'train.js', args);
 // --no-forward and --train-only keep their meaning (peak only; peak and bench/train only).
 if (!onlyPeak && !trainOnly) {
   if (!noStream) node([], 'stream.js', args);
-  if (!noCold) runJs('cold-start.js');
-  if (!noSize) runJs('size.js');
+  // Like bench/peak, these write no results file in a filtered run.
+  if (!noCold) runJs('cold-start.js', args.length ? ['--no-write'] : []);
+  if (!noSize) runJs('size.js', args.length ? ['--no-write'] : []);
 }
 console.log(`\nbench done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
