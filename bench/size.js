@@ -3,7 +3,7 @@
 // minified, ESM, target es2022, nothing external but node: builtins), raw and gzipped; "whole engine" = the
 // gzipped bundle + one gzipped .wasm (the larger build). Targets of the performance issue: the .wasm under 100 KB
 // (raw), the whole engine under 150 KB gzipped. Also the bundle's bytes by part (from esbuild's metafile), so
-// what weighs can be seen. gzip is zlib level 9. Nothing is written but bench/results/size.json (--no-write: not
+// what weighs can be seen, and the bundle without the ONNX exports. gzip is zlib level 9. Nothing is written but bench/results/size.json (--no-write: not
 // even that). Run after `npm run build` (node bench/size.js, or node bench/run.js --size-only).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,6 +48,18 @@ const res = await esbuild.build({
 const js = res.outputFiles.find((o) => o.path.endsWith('.js')).contents;
 const bundle = { entry: 'dist/index.js', bytes: js.length, gzip: gz(js) };
 
+// The same without the ONNX exports: what the main bundle would be if ONNX lived behind its own entry point.
+const indexSrc = fs.readFileSync(path.join(root, 'dist', 'index.js'), 'utf8');
+const noOnnxSrc = indexSrc.split('\n').filter((l) => !l.includes("'./io/onnx.js'")).join('\n');
+const res2 = await esbuild.build({
+  absWorkingDir: root,
+  stdin: { contents: noOnnxSrc, resolveDir: path.join(root, 'dist'), sourcefile: 'index-without-onnx.js' },
+  bundle: true, platform: 'browser', minify: true, format: 'esm', target: 'es2022', external: ['node:*'],
+  write: false, outfile: 'bundle-no-onnx.js', logLevel: 'warning',
+});
+const js2 = res2.outputFiles.find((o) => o.path.endsWith('.js')).contents;
+const bundleNoOnnx = { entry: 'dist/index.js without its io/onnx.js exports', bytes: js2.length, gzip: gz(js2) };
+
 // Minified bytes by part: the protobuf runtime, ONNX, Keras, training, the rest of the library.
 const part = (p) => {
   if (p.includes('node_modules/')) return p.split('node_modules/')[1].split('/').slice(0, p.includes('@') ? 2 : 1).join('/');
@@ -77,6 +89,8 @@ console.log('\n== bench/size ==');
 for (const w of wasm) console.log(`  ${w.file.padEnd(24)} ${kb(w.bytes).padStart(9)} raw  ${kb(w.gzip).padStart(9)} gzipped`);
 console.log(`  ${'bundle of dist/index.js'.padEnd(24)} ${kb(bundle.bytes).padStart(9)} raw  ${kb(bundle.gzip).padStart(9)} gzipped` +
   '  (esbuild: browser, minified, esm, es2022)');
+console.log(`  ${'... without ONNX exports'.padEnd(24)} ${kb(bundleNoOnnx.bytes).padStart(9)} raw  ${kb(bundleNoOnnx.gzip).padStart(9)} gzipped` +
+  '  (what an rnn-wasm/onnx entry would take out of the main bundle)');
 console.log(`  whole engine: ${kb(bundle.gzip)} + ${kb(biggest.gzip)} (${biggest.file}) = ${kb(engine.gzip)} gzipped`);
 console.log('  bundle by part (minified bytes):');
 for (const p of byPart) console.log(`    ${kb(p.bytes).padStart(9)}  ${(100 * p.bytes / bundle.bytes).toFixed(0).padStart(3)}%  ${p.part}`);
@@ -87,7 +101,7 @@ if (!process.argv.includes('--no-write')) {
   const out = {
     date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown',
     esbuild: esbuild.version, gzip: 'zlib level 9', unit: 'bytes (1 KB = 1024 bytes)',
-    wasm, bundle, byPart, engine, targets,
+    wasm, bundle, bundleNoOnnx, byPart, engine, targets,
   };
   fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
   fs.writeFileSync(path.join(root, 'bench', 'results', 'size.json'), `${JSON.stringify(out, null, 2)}\n`);
