@@ -8,6 +8,9 @@
 // --no-train skips bench/train (and its part of --profile); --train-only skips bench/forward (and its part).
 // --profile also runs bench/split (input projection vs recurrent steps at H256) and a --cpu-prof of LSTM H256 B32,
 // then bench/train --split (phases of a training step at H256 B32) and a --cpu-prof of LSTM H256 B32 training.
+// bench/stream (one session.step() against its kernel alone), bench/cold-start (fresh node processes: import,
+// init, first LSTM result) and bench/size (.wasm and bundle sizes) run last; --stream-only, --cold-start-only and
+// --size-only run one of them alone (no peak), --no-stream, --no-cold-start, --no-size leave one out.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,6 +33,13 @@ const profile = flag('--profile');
 const onlyPeak = flag('--no-forward');
 const noTrain = flag('--no-train');
 const trainOnly = flag('--train-only');
+const streamOnly = flag('--stream-only');
+const coldOnly = flag('--cold-start-only');
+const sizeOnly = flag('--size-only');
+const noStream = flag('--no-stream');
+const noCold = flag('--no-cold-start');
+const noSize = flag('--no-size');
+const only = streamOnly || coldOnly || sizeOnly;
 if (noTrain && trainOnly) {
   console.error('--no-train and --train-only exclude each other');
   process.exit(1);
@@ -44,7 +54,7 @@ for (const f of ['build/rnn-simd.wasm', 'dist/index.js']) {
 fs.mkdirSync(out, { recursive: true });
 
 // 1. Peak kernels. A bench-specific config: the root asconfig.json imports memory, which these kernels must not.
-for (const target of ['simd', 'relaxed']) {
+for (const target of only ? [] : ['simd', 'relaxed']) {
   const { error, stderr } = await asc.main(
     ['bench/assembly/peak.ts', '--config', 'bench/asconfig.json', '--target', target],
     { stdout: process.stdout, stderr: process.stderr },
@@ -58,7 +68,8 @@ for (const target of ['simd', 'relaxed']) {
 // 2. TypeScript entry points. The library is bundled from dist/ (the code users get) and told where its .wasm is.
 await esbuild.build({
   absWorkingDir: root,
-  entryPoints: ['bench/peak.ts', 'bench/forward.ts', 'bench/split.ts', 'bench/profile-report.ts', 'bench/train.ts'],
+  entryPoints: ['bench/peak.ts', 'bench/forward.ts', 'bench/split.ts', 'bench/profile-report.ts', 'bench/train.ts',
+    'bench/stream.ts'],
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -80,6 +91,21 @@ const node = (nodeArgs, script, scriptArgs = []) => {
   }
 };
 const t0 = performance.now();
+const runJs = (script, scriptArgs = []) => {
+  const r = spawnSync(process.execPath, [path.join(root, 'bench', script), ...scriptArgs],
+    { stdio: 'inherit', env, cwd: root });
+  if (r.status !== 0) {
+    console.error(`${script} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status ?? 1);
+  }
+};
+if (only) {
+  if (streamOnly) node([], 'stream.js', args);
+  if (coldOnly) runJs('cold-start.js', args);
+  if (sizeOnly) runJs('size.js', args);
+  console.log(`\nbench done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  process.exit(0);
+}
 // A filtered bench/forward run leaves the results files alone, bench/peak's included.
 node([], 'peak.js', args.length ? ['--no-write'] : []);
 if (!onlyPeak && !trainOnly) {
@@ -112,5 +138,12 @@ if (!onlyPeak && !noTrain) node([], 'train.js', args);
       node([], 'train.js', ['--profile-report', dir]);
     }
   }
+}
+// --no-forward and --train-only keep their meaning (peak only; peak and bench/train only).
+if (!onlyPeak && !trainOnly) {
+  if (!noStream) node([], 'stream.js', args);
+  // Like bench/peak, these write no results file in a filtered run.
+  if (!noCold) runJs('cold-start.js', args.length ? ['--no-write'] : []);
+  if (!noSize) runJs('size.js', args.length ? ['--no-write'] : []);
 }
 console.log(`\nbench done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

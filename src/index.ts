@@ -31,7 +31,7 @@ export type {
   BackwardResult,
 } from './nn/recurrent.js';
 export { Session } from './nn/session.js';
-export type { SessionOptions, SessionState } from './nn/session.js';
+export type { SessionOptions, SessionState, StepOptions, StepInput } from './nn/session.js';
 export { Random } from './nn/random.js';
 export { readSafetensors, writeSafetensors, SafetensorsError } from './io/safetensors.js';
 export type { SafetensorsDtype, SafetensorsTensor, SafetensorsFile } from './io/safetensors.js';

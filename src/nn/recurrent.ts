@@ -835,14 +835,63 @@ export abstract class RecurrentLayer extends WasmOwner {
     return s;
   }
 
-  /** @internal One step of B streams with state living at hPtr/cPtr (in place). Returns output pointer. */
-  stepInPlace(xData: ArrayLike<number>, B: number, hPtr: number, cPtr: number): { out: number } {
-    this.assertAlive();
-    const lay = this.ensureWork(1, B, false);
-    this.engine.f32().set(xData, lay.x / FLOAT);
-    const out = this.runLayers((l) => lay.out[l % 2]!, () => lay.scratch, 1, B, lay.x, hPtr, cPtr, hPtr, cPtr, 0,
-      false);
-    return { out };
+  /** @internal Scratch bytes of one streaming step of B rows (a session's own kernel scratch). */
+  stepScratchBytes(B: number): number {
+    return this.scratchBytes(1, B, false);
+  }
+
+  /**
+   * @internal The kernel arguments of one streaming step of B rows, computed once per session: per layer, those
+   * `runLayers` passes with T = 1, the state at hPtr/cPtr (layer-major) read and written in place, the input at
+   * x, layer outputs alternating between outA and outB (the last layer's is the result), no lengths. The pointers
+   * are the session's own blocks and this model's parameter block, which never moves. Run with {@link runStep}.
+   */
+  stepPlan(B: number, hPtr: number, cPtr: number, x: number, outA: number, outB: number,
+           scratch: number): number[][] {
+    const Hout = this.outputSize;
+    const H = this.hiddenSize;
+    const pb = this.paramBlock;
+    const P = (p?: ParamInfo): number => (p ? pb + p.offset * FLOAT : 0);
+    const act = this.mode === 'RNN_RELU' ? this.engine.constant('ACT_RELU') : this.engine.constant('ACT_TANH');
+    const plan: number[][] = [];
+    let input = x;
+    for (let l = 0; l < this.numLayers; l++) {
+      const ld = this.layers[l]![0]!;
+      const o = l % 2 ? outB : outA;
+      const ldx = l === 0 ? this.inputSize : Hout;
+      const h = hPtr + l * B * Hout * FLOAT;
+      if (this.mode === 'LSTM') {
+        const c = cPtr + l * B * H * FLOAT;
+        plan.push([o, Hout, h, c, input, ldx, h, c, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), P(ld.whr), 0, scratch,
+          1, B, ld.inputSize, H, this.projSize, 0, 0]);
+      } else if (this.mode === 'GRU') {
+        plan.push([o, Hout, h, input, ldx, h, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), 0, scratch, 1, B,
+          ld.inputSize, H, 0, 0, this.resetBefore ? 1 : 0]);
+      } else {
+        plan.push([o, Hout, h, input, ldx, h, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), 0, scratch, 1, B,
+          ld.inputSize, H, act, 0, 0]);
+      }
+      input = o;
+    }
+    return plan;
+  }
+
+  /** @internal One streaming step: the kernel calls of a {@link stepPlan}, one per layer, nothing allocated. */
+  runStep(plan: readonly (readonly number[])[]): void {
+    const k = this.engine.k;
+    for (let l = 0; l < plan.length; l++) {
+      const a = plan[l]!;
+      if (this.mode === 'LSTM') {
+        k.lstm_forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!,
+          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!, a[19]!, a[20]!, a[21]!);
+      } else if (this.mode === 'GRU') {
+        k.gru_forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!,
+          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!);
+      } else {
+        k.rnn_forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!,
+          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!);
+      }
+    }
   }
 
   protected override onDispose(): void {

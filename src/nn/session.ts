@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError, ShapeError } from '../errors.js';
 import { WasmOwner } from '../runtime/owner.js';
-import { checkFinite, checkPositiveInt, checkTensor, shapeStr, Tensor, type TensorLike } from '../tensor.js';
+import { checkFinite, checkPositiveInt, checkTensor, describe, shapeStr, Tensor, type TensorLike } from '../tensor.js';
 import type { RecurrentLayer } from './recurrent.js';
 
 /** Options of `createSession`. */
@@ -22,7 +22,29 @@ export interface SessionState {
 
 const FLOAT = 4;
 
-/** A stateful stream over a unidirectional model. Create with `model.createSession()`. */
+/** Options of {@link Session.step}. */
+export interface StepOptions {
+  /**
+   * Write the result into this Float32Array of B*H_out values (row-major (B, H_out)) and return it instead of a
+   * new Tensor: a step then allocates nothing.
+   */
+  out?: Float32Array;
+}
+
+/** What {@link Session.step} takes: a tensor (B, inputSize) or (inputSize), or B*inputSize numbers. */
+export type StepInput = TensorLike | ArrayLike<number>;
+
+/** Below this many input values the finiteness check is a JavaScript loop, above it the module's SIMD scan. */
+const JS_CHECK_MAX = 256;
+
+/**
+ * A stateful stream over a unidirectional model. Create with `model.createSession()`.
+ *
+ * A session owns its state and its step buffers (input, layer outputs, kernel scratch) in WebAssembly memory and
+ * computes the kernel arguments of a step once, at creation: a step validates x, copies it in, makes one
+ * WebAssembly call per layer and copies the result out. `step(x, { out })` skips the result's allocation;
+ * {@link inputView} / {@link advance} / {@link outputView} skip the copies too.
+ */
 export class Session extends WasmOwner {
   /** The model whose weights this session runs. */
   readonly model: RecurrentLayer;
@@ -32,6 +54,15 @@ export class Session extends WasmOwner {
   private readonly cPtr: number;
   private readonly hLen: number;
   private readonly cLen: number;
+  private readonly xPtr: number;
+  private readonly xLen: number;
+  private readonly yPtr: number;
+  private readonly yLen: number;
+  private readonly plan: number[][];
+  private readonly shape1: readonly number[];
+  private readonly shape2: readonly number[];
+  private xView: Float32Array;
+  private yView: Float32Array;
 
   /** @internal use `model.createSession()`. */
   constructor(model: RecurrentLayer, options: SessionOptions) {
@@ -39,30 +70,139 @@ export class Session extends WasmOwner {
     this.model = model;
     this.batchSize = checkPositiveInt('options.batchSize', options.batchSize ?? 1, 1 << 20);
     const B = this.batchSize;
-    this.hLen = model.numLayers * B * model.outputSize;
+    const Hout = model.outputSize;
+    this.hLen = model.numLayers * B * Hout;
     this.cLen = model.mode === 'LSTM' ? model.numLayers * B * model.hiddenSize : 0;
     this.hPtr = this.allocBlock(this.hLen * FLOAT);
     this.cPtr = this.cLen ? this.allocBlock(this.cLen * FLOAT) : 0;
+    // One block for the step: x, the layer outputs (two, alternating, when stacked) and the kernel scratch.
+    this.xLen = B * model.inputSize;
+    this.yLen = B * Hout;
+    const xBytes = align(this.xLen * FLOAT);
+    const oBytes = align(this.yLen * FLOAT);
+    const nOut = model.numLayers > 1 ? 2 : 1;
+    const work = this.allocBlock(xBytes + nOut * oBytes + model.stepScratchBytes(B));
+    this.xPtr = work;
+    const outA = work + xBytes;
+    const outB = nOut > 1 ? outA + oBytes : outA;
+    this.yPtr = (model.numLayers - 1) % 2 ? outB : outA;
+    this.plan = model.stepPlan(B, this.hPtr, this.cPtr, this.xPtr, outA, outB, outA + nOut * oBytes);
+    this.shape1 = Object.freeze([Hout]);
+    this.shape2 = Object.freeze([B, Hout]);
+    const buf = this.engine.memory.buffer;
+    this.xView = new Float32Array(buf, this.xPtr, this.xLen);
+    this.yView = new Float32Array(buf, this.yPtr, this.yLen);
     this.reset();
   }
 
   /**
-   * Advances every stream by one step. `x` is (B, inputSize), or (inputSize) when B = 1. Returns the top layer's
-   * hidden state (B, H_out), or (H_out) for a 1-D input.
+   * Advances every stream by one step. `x` is (B, inputSize), or (inputSize) when B = 1, as a tensor, or
+   * B*inputSize numbers (any numeric array; a Float32Array is copied fastest). Returns the top layer's hidden
+   * state (B, H_out), or (H_out) for a 1-D input, as a new Tensor; with `options.out` (a Float32Array of B*H_out
+   * values) writes it there and returns `out` instead, allocating nothing. Inputs with NaN or Infinity (also
+   * a finite double beyond the float32 range, which would reach the kernel as Infinity) are rejected before the
+   * state changes.
    */
-  step(x: TensorLike | ArrayLike<number>): Tensor {
+  step(x: StepInput): Tensor;
+  step(x: StepInput, options: StepOptions & { out: Float32Array }): Float32Array;
+  step(x: StepInput, options?: StepOptions): Tensor | Float32Array;
+  step(x: StepInput, options?: StepOptions): Tensor | Float32Array {
     this.assertAlive();
-    const m = this.model;
+    const out = options === undefined ? undefined : this.checkOut(options);
+    const flat = this.writeInput(x);
+    this.model.runStep(this.plan);
+    const y = this.yView.length === 0 ? this.views().y : this.yView;
+    if (out !== undefined) {
+      out.set(y);
+      return out;
+    }
+    return new Tensor(y.slice(), flat ? this.shape1 : this.shape2);
+  }
+
+  /**
+   * Zero-copy input: a Float32Array of B*inputSize values, row-major (B, inputSize), over the session's input
+   * buffer in WebAssembly memory. Write x_t into it, then call {@link advance}. {@link step} writes its `x`
+   * here too. The view stays valid until the memory grows: any call that allocates WebAssembly memory (creating
+   * a model or session, a `forward` or `backward` larger than before, `loadStateDict`, `stateDict`, ...) may
+   * detach it, after which it has length 0 and writes go nowhere: take it again after such calls (checking
+   * `view.length === 0` is enough). Do not use it after `dispose()`.
+   */
+  inputView(): Float32Array {
+    this.assertAlive();
+    return this.views().x;
+  }
+
+  /**
+   * Zero-copy output: a Float32Array of B*H_out values, row-major (B, H_out), over the buffer where every
+   * {@link advance} or {@link step} leaves the top layer's output y_t (overwritten by the next one). Same
+   * validity rules as {@link inputView}.
+   */
+  outputView(): Float32Array {
+    this.assertAlive();
+    return this.views().y;
+  }
+
+  /**
+   * Advances every stream by one step reading x_t from {@link inputView} and leaving y_t in {@link outputView}:
+   * no copy, no allocation. The input is checked for NaN and Infinity first (a rejected input leaves the state
+   * unchanged).
+   */
+  advance(): void {
+    this.assertAlive();
+    this.checkInputFinite(undefined);
+    this.model.runStep(this.plan);
+  }
+
+  /** Views over the step buffers, taken again when memory growth detached the cached ones. */
+  private views(): { x: Float32Array; y: Float32Array } {
+    if (this.xView.length === 0 || this.yView.length === 0) {
+      const buf = this.engine.memory.buffer;
+      this.xView = new Float32Array(buf, this.xPtr, this.xLen);
+      this.yView = new Float32Array(buf, this.yPtr, this.yLen);
+    }
+    return { x: this.xView, y: this.yView };
+  }
+
+  private checkOut(options: StepOptions): Float32Array | undefined {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError('options', `expected { out? }, got ${describe(options)}`);
+    }
+    const out = options.out;
+    if (out === undefined) return undefined;
+    if (!(out instanceof Float32Array)) {
+      throw new InvalidArgumentError('options.out', `expected a Float32Array of ${this.yLen} values, got ${describe(out)}`);
+    }
+    if (out.length !== this.yLen) {
+      const H = this.model.outputSize;
+      throw new ShapeError('options.out', `expected ${this.yLen} values (B=${this.batchSize} x H_out=${H}), got ` +
+        `${out.length}`, [this.batchSize, H], [out.length]);
+    }
+    return out;
+  }
+
+  /** Validates x, copies it into the input buffer and checks it is finite. Returns true for a 1-D result. */
+  private writeInput(x: StepInput): boolean {
     const B = this.batchSize;
-    const I = m.inputSize;
+    const I = this.model.inputSize;
     let data: ArrayLike<number>;
-    let flat = false;
-    if (isTensorLike(x)) {
-      const t = checkTensor('x', x);
-      if (t.shape.length === 1 && B === 1 && t.shape[0] === I) flat = true;
-      else if (!(t.shape.length === 2 && t.shape[0] === B && t.shape[1] === I)) {
+    let flat: boolean;
+    if (ArrayBuffer.isView(x) && !(x instanceof DataView)) {
+      // The common case first: a typed array of B*inputSize values.
+      const a = x as unknown as ArrayLike<number>;
+      if (a.length !== B * I) {
+        throw new ShapeError('x', `expected ${B * I} values (B=${B} x inputSize=${I}), got ${a.length}`, [B, I], [a.length]);
+      }
+      data = a;
+      flat = B === 1;
+    } else if (x instanceof Tensor || isTensorLike(x)) {
+      // A Tensor's data length matches its shape by construction; anything else is checked in full.
+      const t = x instanceof Tensor ? x : checkTensor('x', x);
+      const s = t.shape;
+      if (s.length === 1 && B === 1 && s[0] === I) flat = true;
+      else if (s.length === 2 && s[0] === B && s[1] === I) flat = false;
+      else {
         throw new ShapeError('x', `expected shape ${shapeStr([B, I])}${B === 1 ? ` or [${I}]` : ''}, got ` +
-          `${shapeStr(t.shape)}`, [B, I], t.shape);
+          `${shapeStr(s)}`, [B, I], s);
       }
       data = t.data;
     } else {
@@ -75,11 +215,46 @@ export class Session extends WasmOwner {
       data = x;
       flat = B === 1;
     }
-    checkFinite('x', data);
-    const { out } = m.stepInPlace(data, B, this.hPtr, this.cPtr);
-    const H = m.outputSize;
-    const y = this.engine.f32().slice(out / FLOAT, out / FLOAT + B * H);
-    return new Tensor(y, flat ? [H] : [B, H]);
+    const xv = this.xView.length === 0 ? this.views().x : this.xView;
+    try {
+      xv.set(data);
+    } catch (e) {
+      // e.g. BigInt values, which a Float32Array refuses.
+      throw new InvalidArgumentError('x', `expected numbers, got ${describe(data)} (${String(e)})`);
+    }
+    this.checkInputFinite(data);
+    return flat;
+  }
+
+  /**
+   * Rejects NaN and Infinity in the input buffer (after the copy, so the values checked are the float32 values
+   * the kernel reads). `src`, when given, is the caller's array, for the message.
+   */
+  private checkInputFinite(src: ArrayLike<number> | undefined): void {
+    const xv = this.xView.length === 0 ? this.views().x : this.xView;
+    const n = xv.length;
+    let bad = false;
+    if (n <= JS_CHECK_MAX) {
+      for (let i = 0; i < n; i++) {
+        const v = xv[i]!;
+        if (v - v !== 0) {
+          bad = true;
+          break;
+        }
+      }
+    } else {
+      bad = this.engine.k.has_nonfinite(this.xPtr, n) !== 0;
+    }
+    if (!bad) return;
+    for (let i = 0; i < n; i++) {
+      const v = xv[i]!;
+      if (!Number.isFinite(v)) {
+        const orig = src ? src[i]! : v;
+        const what = Number.isFinite(orig) ? `${orig}, which is ${v} as a float32` : `${orig}`;
+        throw new InvalidArgumentError(src ? 'x' : 'inputView()',
+          `element ${i} is ${what}; inputs must be finite numbers`);
+      }
+    }
   }
 
   /** Sets every stream's state to zeros. */
@@ -132,6 +307,10 @@ export class Session extends WasmOwner {
     f.set(h.data, this.hPtr / FLOAT);
     if (c) f.set(c.data, this.cPtr / FLOAT);
   }
+}
+
+function align(n: number): number {
+  return Math.ceil(n / 64) * 64;
 }
 
 function isTensorLike(x: unknown): x is TensorLike {
