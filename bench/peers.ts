@@ -46,8 +46,11 @@ const doForward = !has('--no-forward');
 const doStream = !has('--no-stream');
 const doCold = !has('--no-cold');
 const doTrain = !has('--no-train');
+// The library's default build (init's 'auto': relaxed SIMD where the runtime has it, which on node 20 means the
+// V8 flag init turns on), as users get it; --flavour simd times the plain SIMD build instead.
+const flavourArg = (arg('--flavour') ?? 'auto') as 'auto' | 'simd' | 'relaxed';
 const filtered = selectionFiltered || !!listArg('--peers') || !doForward || !doStream || !doCold || !doTrain ||
-  arg('--budget') !== undefined;
+  arg('--budget') !== undefined || flavourArg !== 'auto';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnn-peers-'));
 const req = createRequire(path.join(PEERS_DIR, 'package.json'));
 
@@ -813,7 +816,7 @@ function xText(r: PeerResult | undefined, scale = 1): string {
 async function main(): Promise<void> {
   const t0 = performance.now();
   const loadavgStart = os.loadavg().map((x) => round(x, 2));
-  const engine = await init({ wasm: path.join(ROOT, 'build', 'rnn-simd.wasm'), simd: 'simd' });
+  const engine = await init({ simd: flavourArg });
   const env = await setup();
   console.log(`bench/peers: ours (wasm '${engine.flavour}') vs ${peersSel.map((p) => p === 'torch'
     ? `torch ${env.versions.torch}` : p === 'tfjs' ? `tfjs ${env.versions['@tensorflow/tfjs']} wasm`
