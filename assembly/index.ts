@@ -16,3 +16,4 @@ export { lstm_backward, lstm_backward_scratch_bytes } from './lstm';
 export { gru_backward, gru_backward_scratch_bytes } from './gru';
 export { rnn_backward, rnn_backward_scratch_bytes } from './rnn';
 export * from './optim';
+export { uniform_fill } from './random';

@@ -5,6 +5,7 @@
  * quality, and identical on every JavaScript engine because it uses only 32-bit integer arithmetic.
  * @module
  */
+import type { Engine } from '../runtime/engine.js';
 
 /** A seeded generator of uniform numbers. */
 export class Random {
@@ -45,6 +46,19 @@ export class Random {
     return result;
   }
 
+  /** The 128-bit state as four uint32 (s0..s3), e.g. to continue this stream in the module's uniform_fill. */
+  getState(): [number, number, number, number] {
+    return [this.s0, this.s1, this.s2, this.s3];
+  }
+
+  /** Replaces the state (four uint32, as {@link getState} returns; not all zero). */
+  setState(s: readonly [number, number, number, number]): void {
+    this.s0 = s[0] >>> 0;
+    this.s1 = s[1] >>> 0;
+    this.s2 = s[2] >>> 0;
+    this.s3 = s[3] >>> 0;
+  }
+
   /** Uniform in [0, 1) with 32 random bits. */
   next(): number {
     return this.nextU32() / 4294967296;
@@ -70,4 +84,21 @@ export class Random {
 
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
+}
+
+/**
+ * Draws n values uniform in [lo, hi) into WebAssembly memory at byte offset `ptr` with the module's
+ * `uniform_fill`, continuing `rng`'s stream: bit-identical to n calls of `rng.uniform(lo, hi)` stored in a
+ * Float32Array, but run by compiled code (a model's default initialisation on a cold start).
+ */
+export function fillUniform(engine: Engine, rng: Random, ptr: number, n: number, lo: number, hi: number): void {
+  const st = engine.alloc(16);
+  try {
+    engine.i32().set(rng.getState(), st / 4); // uint32 bits through an Int32Array view (setState takes >>> 0)
+    engine.k.uniform_fill(ptr, n, lo, hi, st);
+    const v = engine.i32();
+    rng.setState([v[st / 4]!, v[st / 4 + 1]!, v[st / 4 + 2]!, v[st / 4 + 3]!]);
+  } finally {
+    engine.release(st);
+  }
 }

@@ -12,7 +12,7 @@ import { InvalidArgumentError, ShapeError, StateDictError, UnsupportedError } fr
 import { getEngine, type Engine } from '../runtime/engine.js';
 import { WasmOwner } from '../runtime/owner.js';
 import { checkFinite, checkPositiveInt, checkTensor, describe, shapeStr, Tensor, type TensorLike } from '../tensor.js';
-import { Random } from './random.js';
+import { fillUniform, Random } from './random.js';
 import { normalizeStateDict, type StateDictInput } from '../io/state-dict.js';
 import { Session, type SessionOptions } from './session.js';
 import type { Parameter } from '../train/parameter.js';
@@ -289,28 +289,32 @@ export abstract class RecurrentLayer extends WasmOwner {
     this.assertAlive();
     const rng = new Random(seed ?? Math.floor(Math.random() * 2 ** 31));
     const k = 1 / Math.sqrt(this.hiddenSize);
-    const raw: Record<string, Float32Array> = {};
-    for (const p of this.params) {
-      const n = p.shape.reduce((a, b) => a * b, 1);
-      const a = new Float32Array(n);
-      for (let i = 0; i < n; i++) a[i] = rng.uniform(-k, k);
-      raw[p.name] = a;
-    }
-    this.writeParams(raw);
+    // Drawn in the module (fillUniform): the same values as rng.uniform in order, without a cold JS loop.
+    this.packParams((p, stage) => {
+      fillUniform(this.engine, rng, stage, p.shape.reduce((a, b) => a * b, 1), -k, k);
+      return true;
+    });
   }
 
   /** Packs raw PyTorch-layout arrays (already validated) into the parameter block. */
   private writeParams(raw: Record<string, ArrayLike<number>>): void {
+    this.packParams((p, stage) => {
+      const src = raw[p.name];
+      if (!src) return false;
+      this.engine.f32().set(src, stage / FLOAT);
+      return true;
+    });
+  }
+
+  /** For each parameter: `fill` writes its PyTorch-layout values at `stage` (or returns false), then packs them. */
+  private packParams(fill: (p: ParamInfo, stage: number) => boolean): void {
     const e = this.engine;
     let maxRaw = 0;
     for (const p of this.params) maxRaw = Math.max(maxRaw, p.shape.reduce((a, b) => a * b, 1));
     const stage = e.alloc(maxRaw * FLOAT);
     try {
       for (const p of this.params) {
-        const src = raw[p.name];
-        if (!src) continue;
-        e.f32().set(src, stage / FLOAT);
-        e.k.pack_forward(this.paramBlock + p.offset * FLOAT, stage, p.G, p.H, p.K, p.U, p.NR);
+        if (fill(p, stage)) e.k.pack_forward(this.paramBlock + p.offset * FLOAT, stage, p.G, p.H, p.K, p.U, p.NR);
       }
     } finally {
       e.release(stage);

@@ -9,6 +9,7 @@ export interface KernelExports {
   memory: WebAssembly.Memory;
   heap_base(): number;
   copy_f32(dst: number, src: number, n: number): void;
+  uniform_fill(dst: number, n: number, lo: number, hi: number, state: number): void;
   zero_f32(dst: number, n: number): void;
   tanh_f32(x: number): number;
   sigmoid_f32(x: number): number;
