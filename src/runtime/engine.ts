@@ -334,6 +334,9 @@ async function load(options: InitOptions): Promise<Engine> {
       `initial memory ${memory.buffer.byteLength}`);
   }
   const engine = new Engine(instance, memory, flavour, features, options.maxMemoryBytes);
+  // For test runs that want every call split (RNN_WASM_PARALLEL_MIN_FLOPS=0), Node only.
+  const minFlops = isNode() ? process.env.RNN_WASM_PARALLEL_MIN_FLOPS : undefined;
+  if (minFlops !== undefined && minFlops !== '' && Number(minFlops) >= 0) engine.parallelMinFlops = Number(minFlops);
   if (shared) {
     const n = plan.threads - 1;
     const ctl = engine.alloc(n * CTL_WORDS * 4);

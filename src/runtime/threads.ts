@@ -33,17 +33,19 @@ const CMDS = 256;
 /** Exports a worker may call (the forward kernels and what tests use). */
 export const WORKER_FUNCTIONS = ['lstm_forward', 'gru_forward', 'rnn_forward', 'copy_f32', 'zero_f32'] as const;
 
-// The worker's whole program, as source so it needs no separate file (works from dist/, bundles and, later, a
-// Blob URL). CommonJS because Node evaluates `eval: true` workers as scripts.
+// The worker's whole program, as source so it needs no separate file (works from dist/ and from bundles).
+// Node evaluates an `eval: true` worker as a script or as a module depending on the parent's flags
+// (--input-type=module): dynamic import() works in both.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
+(async () => {
+const { parentPort, workerData } = await import('node:worker_threads');
 const { module, memory, ctl, names } = workerData;
 let inst;
 try {
   inst = new WebAssembly.Instance(module, { env: { memory } });
 } catch (e) {
   parentPort.postMessage({ error: String(e) });
-  throw e;
+  return;
 }
 const fns = names.map((n) => inst.exports[n]);
 const I = new Int32Array(memory.buffer);
@@ -79,6 +81,7 @@ for (;;) {
   Atomics.store(I, b + ${DONE}, s);
   Atomics.notify(I, b + ${DONE});
 }
+})();
 `;
 
 interface NodeWorker {
