@@ -136,6 +136,7 @@ describe.each(['simd', 'relaxed'] as const)('threads, %s build', (flavour) => {
 describe('threads: runtime behaviour', () => {
   it('splits only calls above parallelMinFlops', async () => {
     const e = await init({ simd: 'simd', threads: 2, force: true });
+    e.parallelMinFlops = 1 << 23; // the default (RNN_WASM_PARALLEL_MIN_FLOPS may have changed it)
     const m = new LSTM({ inputSize: 8, hiddenSize: 16, seed: 1 });
     const x = { data: rnd(4 * 4 * 8, 1), shape: [4, 4, 8] };
     let calls = 0;
