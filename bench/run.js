@@ -8,6 +8,7 @@
 // --no-train skips bench/train (and its part of --profile); --train-only skips bench/forward (and its part).
 // --profile also runs bench/split (input projection vs recurrent steps at H256) and a --cpu-prof of LSTM H256 B32,
 // then bench/train --split (phases of a training step at H256 B32) and a --cpu-prof of LSTM H256 B32 training.
+// bench/threads (forward on 1 vs 2 threads) runs last; --threads-only runs it alone (no peak); --no-threads skips it.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,12 +31,14 @@ const profile = flag('--profile');
 const onlyPeak = flag('--no-forward');
 const noTrain = flag('--no-train');
 const trainOnly = flag('--train-only');
+const threadsOnly = flag('--threads-only');
+const noThreads = flag('--no-threads');
 if (noTrain && trainOnly) {
   console.error('--no-train and --train-only exclude each other');
   process.exit(1);
 }
 
-for (const f of ['build/rnn-simd.wasm', 'dist/index.js']) {
+for (const f of ['build/rnn-simd.wasm', 'build/rnn-simd-mt.wasm', 'dist/index.js']) {
   if (!fs.existsSync(path.join(root, f))) {
     console.error(`${f} is missing: run \`npm run build\` first (or \`npm run bench\`)`);
     process.exit(1);
@@ -58,7 +61,8 @@ for (const target of ['simd', 'relaxed']) {
 // 2. TypeScript entry points. The library is bundled from dist/ (the code users get) and told where its .wasm is.
 await esbuild.build({
   absWorkingDir: root,
-  entryPoints: ['bench/peak.ts', 'bench/forward.ts', 'bench/split.ts', 'bench/profile-report.ts', 'bench/train.ts'],
+  entryPoints: ['bench/peak.ts', 'bench/forward.ts', 'bench/split.ts', 'bench/profile-report.ts', 'bench/train.ts',
+    'bench/threads.ts'],
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -80,6 +84,11 @@ const node = (nodeArgs, script, scriptArgs = []) => {
   }
 };
 const t0 = performance.now();
+if (threadsOnly) {
+  node([], 'threads.js', args);
+  console.log(`\nbench done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  process.exit(0);
+}
 // A filtered bench/forward run leaves the results files alone, bench/peak's included.
 node([], 'peak.js', args.length ? ['--no-write'] : []);
 if (!onlyPeak && !trainOnly) {
@@ -87,6 +96,7 @@ if (!onlyPeak && !trainOnly) {
   if (relaxed) node(['--experimental-wasm-relaxed-simd'], 'forward.js', ['--flavour', 'relaxed', ...args]);
 }
 if (!onlyPeak && !noTrain) node([], 'train.js', args);
+if (!onlyPeak && !trainOnly && !noThreads) node([], 'threads.js', args);
 {
   if (profile) {
     // A copy of the kernels with a name section, so the profile names WebAssembly functions (same code section).
