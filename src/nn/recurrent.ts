@@ -456,6 +456,11 @@ export abstract class RecurrentLayer extends WasmOwner {
 
   /**
    * Runs the layer over whole sequences, exactly as PyTorch's `forward`.
+   *
+   * Threads: with an engine on several threads (see `InitOptions.threads`), an inference call whose work reaches
+   * `engine.parallelMinFlops` and whose batch has at least 3 rows is split into sub-batches, one per thread; the
+   * call stays synchronous and the results are bit-for-bit those of one thread. Training (`train: true`), the
+   * {@link backward} pass and streaming sessions always run on the calling thread.
    * @param input (T, B, inputSize), or (B, T, inputSize) with batchFirst, or unbatched (T, inputSize).
    */
   forward(input: TensorLike, options: ForwardOptions = {}): ForwardResult {
@@ -853,7 +858,8 @@ export abstract class RecurrentLayer extends WasmOwner {
    * of that forward's `output`, `hN` and `cN`; each may be omitted (zeros). Parameter gradients are accumulated
    * (added to what earlier calls left, as PyTorch's `.grad`; see {@link zeroGrad}) and returned under PyTorch's
    * names; the gradients of the input and of the initial states are returned too. The activations of the forward
-   * pass are consumed: a second backward needs a new training forward.
+   * pass are consumed: a second backward needs a new training forward. Runs on the calling thread only (training
+   * is not multi-threaded).
    */
   backward(upstream: { output?: TensorLike; hN?: TensorLike; cN?: TensorLike } = {},
            options: { recordGradNorms?: boolean; collectGrads?: boolean } = {}): BackwardResult {
