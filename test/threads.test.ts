@@ -30,6 +30,7 @@ interface Case {
   bf: boolean;
   states: boolean;
   lengths: boolean;
+  unbatched?: boolean;
 }
 
 const I = 16;
@@ -50,6 +51,15 @@ cases.push({ name: 'GRU resetAfter=false B6', cell: 'GRU_BEFORE', B: 6, T: 13, H
   states: true, lengths: true });
 cases.push({ name: 'LSTM projSize B11', cell: 'LSTM_PROJ', B: 11, T: 15, H: 24, L: 2, bi: true, bf: false,
   states: true, lengths: true });
+// Batches too small to split: a bidirectional layer runs its two directions on two threads.
+for (const cell of ['LSTM', 'GRU', 'RNN', 'LSTM_PROJ'] as const) {
+  for (const B of [1, 2]) {
+    cases.push({ name: `${cell} B${B} bidirectional 3 layers (directions split)`, cell, B, T: 21, H: 28, L: 3, bi: true,
+      bf: B === 2, states: true, lengths: true });
+  }
+  cases.push({ name: `${cell} unbatched bidirectional (directions split)`, cell, B: 1, T: 9, H: 12, L: 2, bi: true,
+    bf: false, states: true, lengths: false, unbatched: true });
+}
 // Input-projection chunks shorter than T (B*Np > 2^20 / T): the odd last slice runs in time segments.
 cases.push({ name: 'LSTM H256 B33 T37 (chunked)', cell: 'LSTM', B: 33, T: 37, H: 256, L: 1, bi: true, bf: false,
   states: true, lengths: true });
@@ -71,11 +81,13 @@ function make(c: Case): RecurrentLayer {
 function run(c: Case): ForwardResult {
   const m = make(c);
   const D = c.bi ? 2 : 1;
-  const x = { data: rnd(c.T * c.B * I, 1 + c.B), shape: c.bf ? [c.B, c.T, I] : [c.T, c.B, I] };
+  const x = { data: rnd(c.T * c.B * I, 1 + c.B),
+    shape: c.unbatched ? [c.T, I] : c.bf ? [c.B, c.T, I] : [c.T, c.B, I] };
   const opts: Parameters<RecurrentLayer['forward']>[1] = {};
+  const sh = (n: number): number[] => (c.unbatched ? [c.L * D, n] : [c.L * D, c.B, n]);
   if (c.states) {
-    opts.h0 = { data: rnd(c.L * D * c.B * m.outputSize, 2), shape: [c.L * D, c.B, m.outputSize] };
-    if (m.mode === 'LSTM') opts.c0 = { data: rnd(c.L * D * c.B * c.H, 3), shape: [c.L * D, c.B, c.H] };
+    opts.h0 = { data: rnd(c.L * D * c.B * m.outputSize, 2), shape: sh(m.outputSize) };
+    if (m.mode === 'LSTM') opts.c0 = { data: rnd(c.L * D * c.B * c.H, 3), shape: sh(c.H) };
   }
   if (c.lengths) opts.lengths = Array.from({ length: c.B }, (_, b) => 1 + ((b * 7) % c.T));
   const r = m.forward(x, opts);
@@ -153,8 +165,12 @@ describe('threads: runtime behaviour', () => {
     m.forward({ data: rnd(4 * 8, 1), shape: [4, 8] }); // unbatched: one row, never split
     m.forward({ data: rnd(4 * 2 * 8, 1), shape: [4, 2, 8] }); // B = 2: one row pair, never split
     expect(calls).toBe(1);
+    const bi = new GRU({ inputSize: 8, hiddenSize: 16, numLayers: 2, bidirectional: true, seed: 1 });
+    bi.forward({ data: rnd(4 * 2 * 8, 1), shape: [4, 2, 8] }); // B = 2, bidirectional: directions, one call a layer
+    expect(calls).toBe(3);
+    bi.dispose();
     m.forward(x, { train: true }); // training stays on the calling thread
-    expect(calls).toBe(1);
+    expect(calls).toBe(3);
     m.dispose();
   });
 

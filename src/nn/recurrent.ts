@@ -176,6 +176,8 @@ interface WorkLayout {
   cN: number;
   lengths: number;
   scratch: number;
+  /** A second scratch area (the same as `scratch` unless ensureWork was asked for two). */
+  scratch2: number;
   bytes: number;
 }
 
@@ -489,21 +491,16 @@ export abstract class RecurrentLayer extends WasmOwner {
   private forwardParallel(a: ForwardArgs): ForwardResult | undefined {
     const e = this.engine;
     const { T, B } = a;
-    if (!a.batched || B < 3) return undefined;
+    if (!a.batched || B < 3) return this.forwardDirections(a);
     const D = this.numDirections;
     const L = this.numLayers;
     const Hout = this.outputSize;
     const H = this.hiddenSize;
     const I = this.inputSize;
     const W = D * Hout;
-    const G = this.mode === 'LSTM' ? 4 : this.mode === 'GRU' ? 3 : 1;
-    let flops = 0;
-    for (let l = 0; l < L; l++) {
-      flops += D * 2 * T * B * (G * H * (this.layers[l]![0]!.inputSize + Hout) + (this.projSize ? H * Hout : 0));
-    }
-    if (flops < e.parallelMinFlops) return undefined;
+    if (this.forwardFlops(T, B) < e.parallelMinFlops) return undefined;
     const sizes = splitBatch(B, e.threads);
-    if (sizes.length < 2) return undefined;
+    if (sizes.length < 2) return this.forwardDirections(a);
     const cell = this.mode === 'LSTM' ? 'LSTM' : this.mode === 'GRU' ? 'GRU' : 'RNN';
     const Np = Math.ceil(H / e.constant(`${cell}_U`)) * e.constant(`${cell}_NR`);
     const chunkOf = (b: number): number => Math.min(T, Math.max(1, Math.floor(CHUNK_FLOATS / (b * Np))));
@@ -541,9 +538,6 @@ export abstract class RecurrentLayer extends WasmOwner {
     });
     // Kernel calls of every slice, checked against the workers' control blocks before anything is written.
     const lists: KernelCall[][] = rel.map(() => []);
-    const pb = this.paramBlock;
-    const P = (p?: ParamInfo): number => (p ? pb + p.offset * FLOAT : 0);
-    const act = this.mode === 'RNN_RELU' ? e.constant('ACT_RELU') : e.constant('ACT_TANH');
     const build = (w: number): Slice[] => rel.map((r) => {
       let li = 0;
       const segs = r.segT.map((list) => list.map(({ t0, n }) => {
@@ -568,7 +562,6 @@ export abstract class RecurrentLayer extends WasmOwner {
           const out = q.out[l % 2]!;
           const ldx = l === 0 ? I : W;
           for (let d = 0; d < D; d++) {
-            const ld = this.layers[l]![d]!;
             const idx = l * D + d;
             const hNp = q.hN + idx * Bs * Hout * FLOAT;
             const cNp = q.cN + idx * Bs * H * FLOAT;
@@ -577,18 +570,8 @@ export abstract class RecurrentLayer extends WasmOwner {
               const { t0, n, lengths } = segs[g]!;
               const h0p = g > 0 ? hNp : a.h0 ? q.h0 + idx * Bs * Hout * FLOAT : 0;
               const c0p = g > 0 ? cNp : a.c0 ? q.c0 + idx * Bs * H * FLOAT : 0;
-              const xp = input + t0 * Bs * ldx * FLOAT;
-              const o = out + t0 * Bs * W * FLOAT + d * Hout * FLOAT;
-              if (this.mode === 'LSTM') {
-                calls.push({ fn: 'lstm_forward', args: [o, W, hNp, cNp, xp, ldx, h0p, c0p, P(ld.wih), P(ld.whh),
-                  P(ld.bih), P(ld.bhh), P(ld.whr), lengths, q.scratch, n, Bs, ld.inputSize, H, this.projSize, d, 0] });
-              } else if (this.mode === 'GRU') {
-                calls.push({ fn: 'gru_forward', args: [o, W, hNp, xp, ldx, h0p, P(ld.wih), P(ld.whh), P(ld.bih),
-                  P(ld.bhh), lengths, q.scratch, n, Bs, ld.inputSize, H, d, 0, this.resetBefore ? 1 : 0] });
-              } else {
-                calls.push({ fn: 'rnn_forward', args: [o, W, hNp, xp, ldx, h0p, P(ld.wih), P(ld.whh), P(ld.bih),
-                  P(ld.bhh), lengths, q.scratch, n, Bs, ld.inputSize, H, act, d, 0] });
-              }
+              calls.push(this.forwardCall(l, d, out + t0 * Bs * W * FLOAT + d * Hout * FLOAT, hNp, cNp,
+                input + t0 * Bs * ldx * FLOAT, h0p, c0p, lengths, q.scratch, n, Bs));
             }
           }
           input = out;
@@ -676,6 +659,76 @@ export abstract class RecurrentLayer extends WasmOwner {
     const res: ForwardResult = { output: new Tensor(output, a.oShape), hN: new Tensor(hN, a.hShape) };
     if (cN) res.cN = new Tensor(cN, a.cShape);
     return res;
+  }
+
+  /**
+   * The inference kernel call of layer l, direction d (pointers in bytes, 0 for none; `o` already offset to the
+   * direction's columns). The input's leading dimension follows from the layer.
+   */
+  private forwardCall(l: number, d: number, o: number, hN: number, cN: number, x: number, h0: number, c0: number,
+                      lengths: number, scratch: number, T: number, B: number): KernelCall {
+    const ld = this.layers[l]![d]!;
+    const W = this.numDirections * this.outputSize;
+    const ldx = l === 0 ? this.inputSize : W;
+    const H = this.hiddenSize;
+    const pb = this.paramBlock;
+    const P = (p?: ParamInfo): number => (p ? pb + p.offset * FLOAT : 0);
+    if (this.mode === 'LSTM') {
+      return { fn: 'lstm_forward', args: [o, W, hN, cN, x, ldx, h0, c0, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh),
+        P(ld.whr), lengths, scratch, T, B, ld.inputSize, H, this.projSize, d, 0] };
+    }
+    if (this.mode === 'GRU') {
+      return { fn: 'gru_forward', args: [o, W, hN, x, ldx, h0, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
+        scratch, T, B, ld.inputSize, H, d, 0, this.resetBefore ? 1 : 0] };
+    }
+    const act = this.mode === 'RNN_RELU' ? this.engine.constant('ACT_RELU') : this.engine.constant('ACT_TANH');
+    return { fn: 'rnn_forward', args: [o, W, hN, x, ldx, h0, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
+      scratch, T, B, ld.inputSize, H, act, d, 0] };
+  }
+
+  /** Estimated floating-point operations of an inference forward over T steps of B rows. */
+  private forwardFlops(T: number, B: number): number {
+    const G = this.mode === 'LSTM' ? 4 : this.mode === 'GRU' ? 3 : 1;
+    const H = this.hiddenSize;
+    const Hout = this.outputSize;
+    let flops = 0;
+    for (let l = 0; l < this.numLayers; l++) {
+      flops += this.numDirections * 2 * T * B *
+        (G * H * (this.layers[l]![0]!.inputSize + Hout) + (this.projSize ? H * Hout : 0));
+    }
+    return flops;
+  }
+
+  /**
+   * A bidirectional forward whose batch cannot be split (fewer than 3 rows): the two directions of each layer
+   * run at the same time on two threads (the very calls of one thread, each with its own scratch), one dispatch
+   * per layer, since a layer needs both directions of the one below. Undefined when not applicable.
+   */
+  private forwardDirections(a: ForwardArgs): ForwardResult | undefined {
+    const e = this.engine;
+    const { T, B } = a;
+    if (!this.bidirectional || e.threads < 2 || this.forwardFlops(T, B) < e.parallelMinFlops) return undefined;
+    const lay = this.ensureWork(T, B, false, 2);
+    this.copyIn(a, lay.x, lay.h0, lay.c0, lay.lengths);
+    const D = 2;
+    const Hout = this.outputSize;
+    const H = this.hiddenSize;
+    let input = lay.x;
+    let out = lay.out[0];
+    for (let l = 0; l < this.numLayers; l++) {
+      out = lay.out[l % 2]!;
+      const lists: KernelCall[][] = [];
+      for (let d = 0; d < D; d++) {
+        const idx = l * D + d;
+        lists.push([this.forwardCall(l, d, out + d * Hout * FLOAT, lay.hN + idx * B * Hout * FLOAT,
+          lay.cN + idx * B * H * FLOAT, input, a.h0 ? lay.h0 + idx * B * Hout * FLOAT : 0,
+          a.c0 ? lay.c0 + idx * B * H * FLOAT : 0, a.lengths ? lay.lengths : 0, d === 0 ? lay.scratch : lay.scratch2,
+          T, B)]);
+      }
+      e.parallel(lists);
+      input = out;
+    }
+    return this.copyOut(a, out, lay.hN, lay.cN);
   }
 
   /** Validates forward's arguments (shapes, finiteness, lengths) once. */
@@ -991,7 +1044,7 @@ export abstract class RecurrentLayer extends WasmOwner {
   }
 
   /** @internal Lays out (and grows when needed) the work block for T steps of B rows. */
-  protected ensureWork(T: number, B: number, train: boolean): WorkLayout {
+  protected ensureWork(T: number, B: number, train: boolean, scratches = 1): WorkLayout {
     const D = this.numDirections;
     const L = this.numLayers;
     const Hout = this.outputSize;
@@ -1007,6 +1060,7 @@ export abstract class RecurrentLayer extends WasmOwner {
       lengths: B * 4,
       scratch: this.scratchBytes(T, B, train),
     };
+    const scratchStride = alignUp(sizes.scratch);
     let off = 0;
     const place = (n: number): number => {
       const p = off;
@@ -1015,12 +1069,14 @@ export abstract class RecurrentLayer extends WasmOwner {
     };
     const rel = {
       x: place(sizes.x), out0: place(sizes.out0), out1: place(sizes.out1), h0: place(sizes.h0), c0: place(sizes.c0),
-      hN: place(sizes.hN), cN: place(sizes.cN), lengths: place(sizes.lengths), scratch: place(sizes.scratch),
+      hN: place(sizes.hN), cN: place(sizes.cN), lengths: place(sizes.lengths),
+      scratch: place(scratchStride * scratches),
     };
     const w = this.reusableBlock('work', off);
     return {
       x: w + rel.x, out: [w + rel.out0, L > 1 ? w + rel.out1 : w + rel.out0], h0: w + rel.h0, c0: w + rel.c0,
-      hN: w + rel.hN, cN: w + rel.cN, lengths: w + rel.lengths, scratch: w + rel.scratch, bytes: off,
+      hN: w + rel.hN, cN: w + rel.cN, lengths: w + rel.lengths, scratch: w + rel.scratch,
+      scratch2: w + rel.scratch + (scratches > 1 ? scratchStride : 0), bytes: off,
     };
   }
 
