@@ -7,7 +7,7 @@
 // dW = dA^T [h_{t-1} or x_t], written straight into the packed layout of W (see gemm_tn_forward).
 
 import { add_rows, copy_f32, zero_f32 } from './simd';
-import { gemm_forward, gemm_tn_forward } from './gemm';
+import { gemm_forward, gemm_tn_forward, GEMM_TN_WORK_FLOATS } from './gemm';
 import { transpose_f32 } from './pack';
 import { isActive } from './seq';
 
@@ -34,12 +34,22 @@ export function prepareNext(next: usize, cur: usize, ld: i32, lengths: usize, t:
   }
 }
 
-/** dW (packed, nP panels of K x NR) += G^T S, with S (R, lds) the K-column inputs of W and G (R, ldg). */
+/** Floats of the At scratch weightGrad needs for inputs of at most K columns over R rows. */
+// @ts-ignore: decorator
+@inline export function weightGradScratch(K: i32, R: i32): usize {
+  return <usize>GEMM_TN_WORK_FLOATS + <usize>K * R;
+}
+
+/**
+ * dW (packed, nP panels of K x NR) += G^T S, with S (R, lds) the K-column inputs of W and G (R, ldg). scratch
+ * holds weightGradScratch(K, R) floats: gemm_tn_forward's work block, then S transposed.
+ */
 export function weightGrad(dW: usize, S: usize, lds: i32, K: i32, G: usize, ldg: i32, R: i32, nP: i32, NR: i32,
-                           At: usize): void {
+                           scratch: usize): void {
   if (dW == 0) return;
+  const At = scratch + (<usize>GEMM_TN_WORK_FLOATS << 2);
   transpose_f32(At, R, S, lds, R, K);
-  gemm_tn_forward(dW, At, R, G, ldg, R, K, nP, NR, 1);
+  gemm_tn_forward(dW, At, R, G, ldg, R, K, nP, NR, 1, scratch);
 }
 
 /** dX (R, lddx; I columns) (+)= G WihT, with WihT the transposed packing of W_ih (gemm panels of 16). */

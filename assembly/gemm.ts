@@ -8,113 +8,147 @@
 // with the product (see lstm.ts). Panels are visited in the outer loop and rows in the inner loop so a panel
 // (K*NR floats) stays in L1 while the rows stream past it.
 //
-// Tiles are 2 rows x NR columns: 2*NR/4 accumulators plus NR/4 panel loads and 2 splats fit the 16 vector
-// registers V8 uses on x64 without spilling. A single remaining row uses two accumulator sets (even and odd k)
-// so the add latency does not bound the loop.
+// Tiles are 2 rows x NR columns: 2*NR/4 accumulators plus NR/4 panel loads and 2 splats fit the 15 vector
+// registers V8 allocates on x64 (xmm15 is its scratch) without spilling. A single remaining row uses two
+// accumulator sets (alternate k) so the add latency does not bound the loop.
 
-import { madd } from './simd';
+import { madd, zero_f32 } from './simd';
 
 // @ts-ignore: decorator
-@inline function initAcc(C: usize, b1: usize, b2: usize, off: usize, accumulate: bool): v128 {
+@inline function bias(b1: usize, b2: usize, off: usize): v128 {
   let v = f32x4.splat(0);
   if (b1) v = f32x4.add(v, v128.load(b1 + off));
   if (b2) v = f32x4.add(v, v128.load(b2 + off));
-  if (accumulate) v = f32x4.add(v, v128.load(C + off));
   return v;
 }
 
-function panel16(C: usize, ldc: usize, A: usize, lda: usize, P: usize, b1: usize, b2: usize,
-                 M: i32, K: i32, acc: bool): void {
+// @ts-ignore: decorator
+@inline function seed(row: usize, off: usize, q: v128, has: bool): v128 {
+  return has ? f32x4.add(q, v128.load(row + off)) : q;
+}
+
+/**
+ * One panel: C[m, j] = bias1[j] + bias2[j] + (I0[m, j] for the first nI vectors of 4 columns) +
+ * sum_k A[m, k] P[k, j] for m < M, j < NR. Strides ldc, ldi, lda are in bytes; C may equal I0 (in place);
+ * nI must be 0 when I0 is 0; biases may be 0. This is the one register-tiled product every kernel runs.
+ */
+export function panel_forward(C: usize, ldc: usize, I0: usize, ldi: usize, nI: i32, b1: usize, b2: usize,
+                              A: usize, lda: usize, P: usize, M: i32, K: i32, NR: i32): void {
+  if (NR == 16) panel16(C, ldc, I0, ldi, nI, b1, b2, A, lda, P, M, K);
+  else panel12(C, ldc, I0, ldi, nI, b1, b2, A, lda, P, M, K);
+}
+
+function panel16(C: usize, ldc: usize, I0: usize, ldi: usize, nI: i32, b1: usize, b2: usize,
+                 A: usize, lda: usize, P: usize, M: i32, K: i32): void {
+  const q0 = bias(b1, b2, 0), q1 = bias(b1, b2, 16), q2 = bias(b1, b2, 32), q3 = bias(b1, b2, 48);
+  const l0 = nI > 0, l1 = nI > 1, l2 = nI > 2, l3 = nI > 3;
   let m = 0;
   for (; m + 2 <= M; m += 2) {
-    const c0 = C + <usize>m * ldc;
-    const c1 = c0 + ldc;
-    const a0 = A + <usize>m * lda;
-    const a1 = a0 + lda;
-    let x0 = initAcc(c0, b1, b2, 0, acc), x1 = initAcc(c0, b1, b2, 16, acc);
-    let x2 = initAcc(c0, b1, b2, 32, acc), x3 = initAcc(c0, b1, b2, 48, acc);
-    let y0 = initAcc(c1, b1, b2, 0, acc), y1 = initAcc(c1, b1, b2, 16, acc);
-    let y2 = initAcc(c1, b1, b2, 32, acc), y3 = initAcc(c1, b1, b2, 48, acc);
+    const c0 = C + <usize>m * ldc, c1 = c0 + ldc;
+    const i0 = I0 + <usize>m * ldi, i1 = i0 + ldi;
+    const a0 = A + <usize>m * lda, a1 = a0 + lda;
+    let x0 = seed(i0, 0, q0, l0), x1 = seed(i0, 16, q1, l1), x2 = seed(i0, 32, q2, l2), x3 = seed(i0, 48, q3, l3);
+    let y0 = seed(i1, 0, q0, l0), y1 = seed(i1, 16, q1, l1), y2 = seed(i1, 32, q2, l2), y3 = seed(i1, 48, q3, l3);
     let w = P;
     for (let k = 0; k < K; k++) {
       const s0 = v128.load32_splat(a0 + (<usize>k << 2));
       const s1 = v128.load32_splat(a1 + (<usize>k << 2));
-      const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+      const w0 = v128.load(w, 0), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
       x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2); x3 = madd(s0, w3, x3);
       y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2); y3 = madd(s1, w3, y3);
       w += 64;
     }
-    v128.store(c0, x0); v128.store(c0, x1, 16); v128.store(c0, x2, 32); v128.store(c0, x3, 48);
-    v128.store(c1, y0); v128.store(c1, y1, 16); v128.store(c1, y2, 32); v128.store(c1, y3, 48);
+    v128.store(c0, x0, 0); v128.store(c0, x1, 16); v128.store(c0, x2, 32); v128.store(c0, x3, 48);
+    v128.store(c1, y0, 0); v128.store(c1, y1, 16); v128.store(c1, y2, 32); v128.store(c1, y3, 48);
   }
-  if (m < M) {
-    const c0 = C + <usize>m * ldc;
-    const a0 = A + <usize>m * lda;
-    let x0 = initAcc(c0, b1, b2, 0, acc), x1 = initAcc(c0, b1, b2, 16, acc);
-    let x2 = initAcc(c0, b1, b2, 32, acc), x3 = initAcc(c0, b1, b2, 48, acc);
-    let y0 = f32x4.splat(0), y1 = f32x4.splat(0), y2 = f32x4.splat(0), y3 = f32x4.splat(0);
-    let w = P;
-    let k = 0;
-    for (; k + 2 <= K; k += 2) {
-      const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-      const s1 = v128.load32_splat(a0 + (<usize>k << 2), 4);
-      x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
-      x2 = madd(s0, v128.load(w, 32), x2); x3 = madd(s0, v128.load(w, 48), x3);
-      y0 = madd(s1, v128.load(w, 64), y0); y1 = madd(s1, v128.load(w, 80), y1);
-      y2 = madd(s1, v128.load(w, 96), y2); y3 = madd(s1, v128.load(w, 112), y3);
-      w += 128;
-    }
-    if (k < K) {
-      const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-      x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
-      x2 = madd(s0, v128.load(w, 32), x2); x3 = madd(s0, v128.load(w, 48), x3);
-    }
-    v128.store(c0, f32x4.add(x0, y0)); v128.store(c0, f32x4.add(x1, y1), 16);
-    v128.store(c0, f32x4.add(x2, y2), 32); v128.store(c0, f32x4.add(x3, y3), 48);
-  }
+  if (m < M) row16(C + <usize>m * ldc, I0 + <usize>m * ldi, A + <usize>m * lda, P, q0, q1, q2, q3, l0, l1, l2, l3,
+                   K);
 }
 
-function panel12(C: usize, ldc: usize, A: usize, lda: usize, P: usize, b1: usize, b2: usize,
-                 M: i32, K: i32, acc: bool): void {
+/**
+ * The last single row of a 16-wide panel (all of a batch-1 step). V8 issues every load of a loop body first, so
+ * a 1 x 16 tile with two k sets (8 accumulators, 8 loads, 2 splats) spills an accumulator to the stack and its
+ * add chain then waits on a store-to-load round trip each iteration: measured 18 GFLOP/s against 37 for two rows.
+ * Columns 0-11 go in one pass with two k sets (6 + 6 + 2 = 14 registers), columns 12-15 in a second with four
+ * (4 + 4 + 4): no spill, and each accumulator's add chain is at most a third of the loop's throughput time.
+ */
+function row16(c0: usize, i0: usize, a0: usize, P: usize, q0: v128, q1: v128, q2: v128, q3: v128, l0: bool,
+               l1: bool, l2: bool, l3: bool, K: i32): void {
+  let x0 = seed(i0, 0, q0, l0), x1 = seed(i0, 16, q1, l1), x2 = seed(i0, 32, q2, l2);
+  let y0 = f32x4.splat(0), y1 = f32x4.splat(0), y2 = f32x4.splat(0);
+  // Pointer-driven loops: V8 keeps a k counter and the address arithmetic as separate instructions otherwise.
+  let w = P, a = a0;
+  const aEnd = a0 + (<usize>(K & ~1) << 2);
+  while (a < aEnd) {
+    const s0 = v128.load32_splat(a), s1 = v128.load32_splat(a, 4);
+    x0 = madd(s0, v128.load(w, 0), x0); x1 = madd(s0, v128.load(w, 16), x1); x2 = madd(s0, v128.load(w, 32), x2);
+    y0 = madd(s1, v128.load(w, 64), y0); y1 = madd(s1, v128.load(w, 80), y1); y2 = madd(s1, v128.load(w, 96), y2);
+    w += 128; a += 8;
+  }
+  if (K & 1) {
+    const s0 = v128.load32_splat(a);
+    x0 = madd(s0, v128.load(w, 0), x0); x1 = madd(s0, v128.load(w, 16), x1); x2 = madd(s0, v128.load(w, 32), x2);
+  }
+  v128.store(c0, f32x4.add(x0, y0), 0); v128.store(c0, f32x4.add(x1, y1), 16); v128.store(c0, f32x4.add(x2, y2), 32);
+  let z0 = seed(i0, 48, q3, l3), z1 = f32x4.splat(0), z2 = f32x4.splat(0), z3 = f32x4.splat(0);
+  w = P + 48;
+  let k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const ka = <usize>k << 2;
+    z0 = madd(v128.load32_splat(a0 + ka), v128.load(w, 0), z0);
+    z1 = madd(v128.load32_splat(a0 + ka, 4), v128.load(w, 64), z1);
+    z2 = madd(v128.load32_splat(a0 + ka, 8), v128.load(w, 128), z2);
+    z3 = madd(v128.load32_splat(a0 + ka, 12), v128.load(w, 192), z3);
+    w += 256;
+  }
+  for (; k < K; k++) {
+    z0 = madd(v128.load32_splat(a0 + (<usize>k << 2)), v128.load(w), z0);
+    w += 64;
+  }
+  v128.store(c0, f32x4.add(f32x4.add(z0, z1), f32x4.add(z2, z3)), 48);
+}
+
+function panel12(C: usize, ldc: usize, I0: usize, ldi: usize, nI: i32, b1: usize, b2: usize,
+                 A: usize, lda: usize, P: usize, M: i32, K: i32): void {
+  const q0 = bias(b1, b2, 0), q1 = bias(b1, b2, 16), q2 = bias(b1, b2, 32);
+  const l0 = nI > 0, l1 = nI > 1, l2 = nI > 2;
   let m = 0;
   for (; m + 2 <= M; m += 2) {
-    const c0 = C + <usize>m * ldc;
-    const c1 = c0 + ldc;
-    const a0 = A + <usize>m * lda;
-    const a1 = a0 + lda;
-    let x0 = initAcc(c0, b1, b2, 0, acc), x1 = initAcc(c0, b1, b2, 16, acc), x2 = initAcc(c0, b1, b2, 32, acc);
-    let y0 = initAcc(c1, b1, b2, 0, acc), y1 = initAcc(c1, b1, b2, 16, acc), y2 = initAcc(c1, b1, b2, 32, acc);
+    const c0 = C + <usize>m * ldc, c1 = c0 + ldc;
+    const i0 = I0 + <usize>m * ldi, i1 = i0 + ldi;
+    const a0 = A + <usize>m * lda, a1 = a0 + lda;
+    let x0 = seed(i0, 0, q0, l0), x1 = seed(i0, 16, q1, l1), x2 = seed(i0, 32, q2, l2);
+    let y0 = seed(i1, 0, q0, l0), y1 = seed(i1, 16, q1, l1), y2 = seed(i1, 32, q2, l2);
     let w = P;
     for (let k = 0; k < K; k++) {
       const s0 = v128.load32_splat(a0 + (<usize>k << 2));
       const s1 = v128.load32_splat(a1 + (<usize>k << 2));
-      const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32);
+      const w0 = v128.load(w, 0), w1 = v128.load(w, 16), w2 = v128.load(w, 32);
       x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2);
       y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2);
       w += 48;
     }
-    v128.store(c0, x0); v128.store(c0, x1, 16); v128.store(c0, x2, 32);
-    v128.store(c1, y0); v128.store(c1, y1, 16); v128.store(c1, y2, 32);
+    v128.store(c0, x0, 0); v128.store(c0, x1, 16); v128.store(c0, x2, 32);
+    v128.store(c1, y0, 0); v128.store(c1, y1, 16); v128.store(c1, y2, 32);
   }
   if (m < M) {
-    const c0 = C + <usize>m * ldc;
-    const a0 = A + <usize>m * lda;
-    let x0 = initAcc(c0, b1, b2, 0, acc), x1 = initAcc(c0, b1, b2, 16, acc), x2 = initAcc(c0, b1, b2, 32, acc);
+    const c0 = C + <usize>m * ldc, i0 = I0 + <usize>m * ldi, a0 = A + <usize>m * lda;
+    let x0 = seed(i0, 0, q0, l0), x1 = seed(i0, 16, q1, l1), x2 = seed(i0, 32, q2, l2);
     let y0 = f32x4.splat(0), y1 = f32x4.splat(0), y2 = f32x4.splat(0);
     let w = P;
     let k = 0;
     for (; k + 2 <= K; k += 2) {
       const s0 = v128.load32_splat(a0 + (<usize>k << 2));
       const s1 = v128.load32_splat(a0 + (<usize>k << 2), 4);
-      x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1); x2 = madd(s0, v128.load(w, 32), x2);
+      x0 = madd(s0, v128.load(w, 0), x0); x1 = madd(s0, v128.load(w, 16), x1); x2 = madd(s0, v128.load(w, 32), x2);
       y0 = madd(s1, v128.load(w, 48), y0); y1 = madd(s1, v128.load(w, 64), y1); y2 = madd(s1, v128.load(w, 80), y2);
       w += 96;
     }
     if (k < K) {
       const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-      x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1); x2 = madd(s0, v128.load(w, 32), x2);
+      x0 = madd(s0, v128.load(w, 0), x0); x1 = madd(s0, v128.load(w, 16), x1); x2 = madd(s0, v128.load(w, 32), x2);
     }
-    v128.store(c0, f32x4.add(x0, y0)); v128.store(c0, f32x4.add(x1, y1), 16); v128.store(c0, f32x4.add(x2, y2), 32);
+    v128.store(c0, f32x4.add(x0, y0), 0); v128.store(c0, f32x4.add(x1, y1), 16); v128.store(c0, f32x4.add(x2, y2), 32);
   }
 }
 
@@ -134,92 +168,50 @@ export function gemm_forward(C: usize, ldc: i32, A: usize, lda: i32, Bp: usize, 
     const b1 = bias1 ? bias1 + col : 0;
     const b2 = bias2 ? bias2 + col : 0;
     const P = Bp + <usize>p * panelBytes;
-    if (NR == 16) panel16(C + col, ldcb, A, ldab, P, b1, b2, M, K, acc);
-    else panel12(C + col, ldcb, A, ldab, P, b1, b2, M, K, acc);
+    panel_forward(C + col, ldcb, acc ? C + col : 0, ldcb, acc ? NR >> 2 : 0, b1, b2, A, ldab, P, M, K, NR);
   }
 }
 
 // Weight gradients: C[p][k][j] (+)= sum_r A[r, k] * G[r, p*NR + j], i.e. dW = G^T A written straight into the
 // packed layout of W (optimizers then run on packed arrays). A arrives transposed (At, row k holds A[:, k]
-// contiguous over r) so both operands stream; rows r are taken in blocks of RB so a block of a G panel
-// (RB x NR floats, 16 KiB) stays in L1 while the k pairs go by.
-const RB: i32 = 256;
+// contiguous over r). Rows r go in blocks of RB: the block of a G panel (RB x NR) is first copied to a contiguous
+// buffer, and then the product is exactly panel_forward's, with At's rows as the tile rows and the copied block
+// as the panel: C_p (K x NR) = At[:, block] Gp (+ C_p). Reading G in place instead touches RB rows 4 KiB apart
+// (one page each) for every pair of k; that kernel ran at 13 GFLOP/s, this one at 28-36 (R 3200, K 256, N 1024).
+// RB = 512 (a 32 KiB block) measured best of 128, 256, 512 and 1024.
+const RB: i32 = 512;
 
-function tn16(C: usize, At: usize, ldat: usize, G: usize, ldg: usize, r0: i32, rn: i32, K: i32, first: bool,
-              acc: bool): void {
-  const ldc = <usize>16 << 2;
-  let k = 0;
-  for (; k < K; k += 2) {
-    const two = k + 1 < K;
-    const c0 = C + <usize>k * ldc, c1 = c0 + ldc;
-    const load = !first || acc;
-    let x0 = load ? v128.load(c0) : f32x4.splat(0), x1 = load ? v128.load(c0, 16) : f32x4.splat(0);
-    let x2 = load ? v128.load(c0, 32) : f32x4.splat(0), x3 = load ? v128.load(c0, 48) : f32x4.splat(0);
-    let y0 = f32x4.splat(0), y1 = f32x4.splat(0), y2 = f32x4.splat(0), y3 = f32x4.splat(0);
-    if (two && load) {
-      y0 = v128.load(c1); y1 = v128.load(c1, 16); y2 = v128.load(c1, 32); y3 = v128.load(c1, 48);
-    }
-    const a0 = At + <usize>k * ldat + (<usize>r0 << 2);
-    const a1 = two ? a0 + ldat : a0;
-    let g = G + <usize>r0 * ldg;
-    for (let r = 0; r < rn; r++) {
-      const s0 = v128.load32_splat(a0 + (<usize>r << 2));
-      const s1 = v128.load32_splat(a1 + (<usize>r << 2));
-      const w0 = v128.load(g), w1 = v128.load(g, 16), w2 = v128.load(g, 32), w3 = v128.load(g, 48);
-      x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2); x3 = madd(s0, w3, x3);
-      y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2); y3 = madd(s1, w3, y3);
-      g += ldg;
-    }
-    v128.store(c0, x0); v128.store(c0, x1, 16); v128.store(c0, x2, 32); v128.store(c0, x3, 48);
-    if (two) { v128.store(c1, y0); v128.store(c1, y1, 16); v128.store(c1, y2, 32); v128.store(c1, y3, 48); }
-  }
-}
-
-function tn12(C: usize, At: usize, ldat: usize, G: usize, ldg: usize, r0: i32, rn: i32, K: i32, first: bool,
-              acc: bool): void {
-  const ldc = <usize>12 << 2;
-  let k = 0;
-  for (; k < K; k += 2) {
-    const two = k + 1 < K;
-    const c0 = C + <usize>k * ldc, c1 = c0 + ldc;
-    const load = !first || acc;
-    let x0 = load ? v128.load(c0) : f32x4.splat(0), x1 = load ? v128.load(c0, 16) : f32x4.splat(0);
-    let x2 = load ? v128.load(c0, 32) : f32x4.splat(0);
-    let y0 = f32x4.splat(0), y1 = f32x4.splat(0), y2 = f32x4.splat(0);
-    if (two && load) { y0 = v128.load(c1); y1 = v128.load(c1, 16); y2 = v128.load(c1, 32); }
-    const a0 = At + <usize>k * ldat + (<usize>r0 << 2);
-    const a1 = two ? a0 + ldat : a0;
-    let g = G + <usize>r0 * ldg;
-    for (let r = 0; r < rn; r++) {
-      const s0 = v128.load32_splat(a0 + (<usize>r << 2));
-      const s1 = v128.load32_splat(a1 + (<usize>r << 2));
-      const w0 = v128.load(g), w1 = v128.load(g, 16), w2 = v128.load(g, 32);
-      x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2);
-      y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2);
-      g += ldg;
-    }
-    v128.store(c0, x0); v128.store(c0, x1, 16); v128.store(c0, x2, 32);
-    if (two) { v128.store(c1, y0); v128.store(c1, y1, 16); v128.store(c1, y2, 32); }
-  }
-}
+/** Floats of work buffer gemm_tn_forward needs (one RB x 16 block of G). */
+export const GEMM_TN_WORK_FLOATS: i32 = RB * 16;
 
 /**
  * C[p][k][j] = (C[p][k][j] if accumulate) + sum_{r < R} At[k, r] * G[r, p*NR + j], for p < nPanels, k < K,
  * j < NR: the gradient of a packed weight (nPanels panels of K x NR, as gemm_forward reads) from the gradient G
- * (R, ldg) of its outputs and its inputs given transposed, At (K, ldat). Strides in floats.
+ * (R, ldg) of its outputs and its inputs given transposed, At (K, ldat). Strides in floats. work holds
+ * GEMM_TN_WORK_FLOATS floats (16-byte aligned).
  */
 export function gemm_tn_forward(C: usize, At: usize, ldat: i32, G: usize, ldg: i32, R: i32, K: i32, nPanels: i32,
-                                NR: i32, accumulate: i32): void {
-  const ldatb = <usize>ldat << 2, ldgb = <usize>ldg << 2;
-  const panelBytes = <usize>K * <usize>NR << 2;
-  for (let r0 = 0; r0 < R || r0 == 0; r0 += RB) {
+                                NR: i32, accumulate: i32, work: usize): void {
+  const ldatb = <usize>ldat << 2, ldgb = <usize>ldg << 2, rowP = <usize>NR << 2;
+  const panelBytes = <usize>K * rowP;
+  if (R == 0) {
+    if (!accumulate) zero_f32(C, nPanels * K * NR);
+    return;
+  }
+  for (let r0 = 0; r0 < R; r0 += RB) {
     const rn = min(RB, R - r0);
+    const acc = accumulate != 0 || r0 > 0;
     for (let p = 0; p < nPanels; p++) {
+      let src = G + <usize>r0 * ldgb + <usize>p * rowP, dst = work;
+      for (let r = 0; r < rn; r++) {
+        v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16);
+        v128.store(dst, v128.load(src, 32), 32);
+        if (NR == 16) v128.store(dst, v128.load(src, 48), 48);
+        src += ldgb; dst += rowP;
+      }
       const Cp = C + <usize>p * panelBytes;
-      const Gp = G + (<usize>(p * NR) << 2);
-      if (NR == 16) tn16(Cp, At, ldatb, Gp, ldgb, r0, rn, K, r0 == 0, accumulate != 0);
-      else tn12(Cp, At, ldatb, Gp, ldgb, r0, rn, K, r0 == 0, accumulate != 0);
+      panel_forward(Cp, rowP, acc ? Cp : 0, rowP, acc ? NR >> 2 : 0, 0, 0, At + (<usize>r0 << 2), ldatb, work, K, rn,
+                    NR);
     }
-    if (R == 0) break;
   }
 }

@@ -8,23 +8,17 @@
 
 import { madd } from './simd';
 import { vsigmoid, vtanh } from './activations';
-import { gemm_forward } from './gemm';
+import { gemm_forward, panel_forward } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { pack_transpose } from './pack';
 import { colsum_forward, zero_f32 } from './simd';
-import { recordNorm, addUpstream, weightGrad, inputGrad } from './bptt';
+import { recordNorm, addUpstream, weightGrad, weightGradScratch, inputGrad } from './bptt';
 
 export const GRU_U: i32 = 4;
 export const GRU_NR: i32 = 12;
 
 // @ts-ignore: decorator
-@inline function cell(ar: v128, az: v128, an: v128, gxn: v128, bh: usize, hp: usize, hn: usize, gs: usize,
-                      ns: usize): void {
-  if (bh) {
-    ar = f32x4.add(ar, v128.load(bh));
-    az = f32x4.add(az, v128.load(bh, 16));
-    an = f32x4.add(an, v128.load(bh, 32));
-  }
+@inline function cell(ar: v128, az: v128, an: v128, gxn: v128, hp: usize, hn: usize, gs: usize, ns: usize): void {
   const r = vsigmoid(ar), z = vsigmoid(az);
   const n = vtanh(madd(r, an, gxn));
   const h = v128.load(hp);
@@ -35,60 +29,24 @@ export const GRU_NR: i32 = 12;
   }
 }
 
+/**
+ * One time step for all B rows. Per panel the product goes to the tile tb (B rows of 12): r and z seeded with
+ * the input projection and b_hh, n with b_hn alone (it is multiplied by r before gx_n joins it).
+ */
 function step(hn: usize, gs: usize, ns: usize, gx: usize, hp: usize, ldh: i32, W: usize, bhh: usize, K: i32,
-              B: i32, nP: i32): void {
-  const Np = nP * 12;
-  const rowG = <usize>Np << 2, rowH = <usize>ldh << 2;
+              B: i32, nP: i32, tb: usize): void {
+  const rowG = <usize>(nP * 12) << 2, rowH = <usize>ldh << 2;
   for (let p = 0; p < nP; p++) {
-    const Wp = W + (<usize>(p * K * 12) << 2);
     const offG = <usize>(p * 12) << 2, offU = <usize>(p * 4) << 2;
-    const bh = bhh ? bhh + offG : 0;
-    let b = 0;
-    for (; b + 2 <= B; b += 2) {
-      const g0 = gx + <usize>b * rowG + offG, g1 = g0 + rowG;
-      const a0 = hp + <usize>b * rowH, a1 = a0 + rowH;
-      let x0 = v128.load(g0), x1 = v128.load(g0, 16), x2 = f32x4.splat(0);
-      let y0 = v128.load(g1), y1 = v128.load(g1, 16), y2 = f32x4.splat(0);
-      let w = Wp;
-      for (let k = 0; k < K; k++) {
-        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-        const s1 = v128.load32_splat(a1 + (<usize>k << 2));
-        const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32);
-        x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2);
-        y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2);
-        w += 48;
-      }
-      const o0 = <usize>b * rowG + offG, o1 = o0 + rowG;
-      const u0 = <usize>b * rowH + offU, u1 = u0 + rowH;
-      cell(x0, x1, x2, v128.load(g0, 32), bh, hp + u0, hn + u0, gs ? gs + o0 : 0, ns ? ns + u0 : 0);
-      cell(y0, y1, y2, v128.load(g1, 32), bh, hp + u1, hn + u1, gs ? gs + o1 : 0, ns ? ns + u1 : 0);
-    }
-    if (b < B) {
-      const g0 = gx + <usize>b * rowG + offG;
-      const a0 = hp + <usize>b * rowH;
-      let x0 = v128.load(g0), x1 = v128.load(g0, 16), x2 = f32x4.splat(0);
-      let y0 = f32x4.splat(0), y1 = f32x4.splat(0), y2 = f32x4.splat(0);
-      let w = Wp;
-      let k = 0;
-      for (; k + 2 <= K; k += 2) {
-        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-        const s1 = v128.load32_splat(a0 + (<usize>k << 2), 4);
-        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1); x2 = madd(s0, v128.load(w, 32), x2);
-        y0 = madd(s1, v128.load(w, 48), y0); y1 = madd(s1, v128.load(w, 64), y1);
-        y2 = madd(s1, v128.load(w, 80), y2);
-        w += 96;
-      }
-      if (k < K) {
-        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1); x2 = madd(s0, v128.load(w, 32), x2);
-      }
-      const o0 = <usize>b * rowG + offG, u0 = <usize>b * rowH + offU;
-      cell(f32x4.add(x0, y0), f32x4.add(x1, y1), f32x4.add(x2, y2), v128.load(g0, 32), bh, hp + u0, hn + u0,
-           gs ? gs + o0 : 0, ns ? ns + u0 : 0);
+    panel_forward(tb, 48, gx + offG, rowG, 2, bhh ? bhh + offG : 0, 0, hp, rowH, W + (<usize>(p * K * 12) << 2),
+                  B, K, 12);
+    for (let b = 0; b < B; b++) {
+      const t = tb + <usize>b * 48, g = gx + <usize>b * rowG + offG, u = <usize>b * rowH + offU;
+      cell(v128.load(t), v128.load(t, 16), v128.load(t, 32), v128.load(g, 32), hp + u, hn + u, gs ? g : 0,
+           ns ? ns + u : 0);
     }
   }
 }
-
 
 // Keras' reset_after = False / ONNX's linear_before_reset = 0: n = tanh(W_in x + b_in + W_hn (r * h) + b_hn).
 // The product for n needs r of every unit first, so the step runs in two passes over the panels: r and z (the
@@ -166,7 +124,7 @@ export function gru_scratch_bytes(T: i32, B: i32, H: i32, train: i32): usize {
   const steps = train ? T : chunkSteps(T, B * Np);
   const slots = train ? T + 1 : 2;
   const nslots = train ? T : 1; // W_hn h + b_hn (reset after) or r * h (reset before) per step; one in inference
-  return (<usize>steps * B * Np + <usize>slots * B * Hp + <usize>nslots * B * Hp) << 2;
+  return (<usize>steps * B * Np + <usize>slots * B * Hp + <usize>nslots * B * Hp + <usize>B * 12) << 2; // + tile
 }
 
 /** One direction of one GRU layer over a whole sequence; arguments as lstm_forward (no cell state). */
@@ -182,6 +140,7 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
   const gx = scratch;
   const hs = gx + (<usize>chunk * B * Np << 2);
   const ns = hs + (<usize>slots * B * Hp << 2);
+  const tb = ns + (<usize>((tr ? T : 1) * B * Hp) << 2);
   const hSlot = <usize>(B * Hp) << 2;
   const rowX = <usize>(B * ldx) << 2, rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
 
@@ -197,7 +156,7 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
       const g = gxBase + <usize>(t - t0) * rowG;
       const hp = hs + <usize>slotOf(s, tr, rev, T) * hSlot, hn = hs + <usize>slotOf(s + 1, tr, rev, T) * hSlot;
       if (resetBefore) stepResetBefore(hn, tr, ns + (tr ? <usize>t * hSlot : 0), g, hp, Hp, Whh, bhh, H, B, nP);
-      else step(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, Hp, Whh, bhh, H, B, nP);
+      else step(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, Hp, Whh, bhh, H, B, nP, tb);
       holdInactive(hn, hp, Hp, lengths, t, B);
       storeOutput(out + <usize>t * rowO, ldo, hn, Hp, H, lengths, t, B);
       s++;
@@ -212,7 +171,7 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
 /** Bytes of scratch gru_backward needs besides the forward pass's training scratch. */
 export function gru_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32): usize {
   const Np = panels(H) * 12, Wd = q16(H), Iq = q16(I), R = T * B;
-  return (<usize>Wd * Np + <usize>Iq * Np + <usize>3 * B * Wd + <usize>R * Np + <usize>max(H, I) * R +
+  return (<usize>Wd * Np + <usize>Iq * Np + <usize>3 * B * Wd + <usize>R * Np + weightGradScratch(max(H, I), R) +
     <usize>R * Iq) << 2;
 }
 
@@ -246,7 +205,7 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   const dhB = dhA + (<usize>B * Wd << 2);
   const dAx = dhB + (<usize>B * Wd << 2);
   const At = dAx + (<usize>R * Np << 2);
-  const dXt = At + (<usize>max(H, I) * R << 2);
+  const dXt = At + (weightGradScratch(max(H, I), R) << 2);
   const drh = dXt + (<usize>R * Iq << 2);
   const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
 
@@ -301,8 +260,12 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
     weightGrad(dWhh, ns, Hp, H, gx, Np, R, nP, 12, At);
   }
   weightGrad(dWih, x, ldx, I, dAx, Np, R, nP, 12, At);
-  if (dbih) colsum_forward(dbih, dAx, Np, R, Np, 1);
-  if (dbhh) colsum_forward(dbhh, resetBefore ? dAx : gx, Np, R, Np, 1);
+  if (resetBefore) {
+    if (dbih) colsum_forward(dbih, dbhh, dAx, Np, R, Np, 1); // b_hn sits outside r: both biases share dAx
+  } else {
+    if (dbih) colsum_forward(dbih, 0, dAx, Np, R, Np, 1);
+    if (dbhh) colsum_forward(dbhh, 0, gx, Np, R, Np, 1);
+  }
   inputGrad(dX, lddx, accDx, dAx, Np, WihT, R, I, dXt);
 }
 

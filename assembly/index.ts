@@ -4,11 +4,12 @@ export { copy_f32, zero_f32 } from './simd';
 export { tanh_f32, sigmoid_f32, exp_f32, activation_forward, ACT_IDENTITY, ACT_TANH, ACT_SIGMOID, ACT_RELU }
   from './activations';
 export { gemm_forward } from './gemm';
+export { CHUNK_FLOATS } from './seq';
 export { pack_forward, pack_backward } from './pack';
 export { rnn_forward, rnn_scratch_bytes, RNN_U, RNN_NR } from './rnn';
 export { lstm_forward, lstm_scratch_bytes, LSTM_U, LSTM_NR, PROJ_U } from './lstm';
 export { gru_forward, gru_scratch_bytes, GRU_U, GRU_NR } from './gru';
-export { gemm_tn_forward } from './gemm';
+export { gemm_tn_forward, GEMM_TN_WORK_FLOATS } from './gemm';
 export { pack_transpose, transpose_f32 } from './pack';
 export { add_rows, colsum_forward } from './simd';
 export { lstm_backward, lstm_backward_scratch_bytes } from './lstm';

@@ -10,11 +10,11 @@
 
 import { madd } from './simd';
 import { vsigmoid, vtanh } from './activations';
-import { gemm_forward } from './gemm';
+import { gemm_forward, panel_forward } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { pack_transpose } from './pack';
 import { colsum_forward, zero_f32 } from './simd';
-import { recordNorm, addUpstream, prepareNext, weightGrad, inputGrad } from './bptt';
+import { recordNorm, addUpstream, prepareNext, weightGrad, weightGradScratch, inputGrad } from './bptt';
 
 export const LSTM_U: i32 = 4;
 export const LSTM_NR: i32 = 16;
@@ -32,61 +32,21 @@ export const PROJ_U: i32 = 16;
 }
 
 /**
- * One time step for all B rows. gx: the step's input projection (B, Np). hp: h_{t-1} (B, ldh); cp/cn: c (B, Hp);
- * rn: where o * tanh(c) goes (B, ldr): h_t itself without projection. gs: where the activated gates go
- * (training; may equal gx) or 0.
+ * One time step for all B rows. gx: the step's input projection (B, Np), overwritten with the pre-activations.
+ * hp: h_{t-1} (B, ldh); cp/cn: c (B, Hp); rn: where o * tanh(c) goes (B, ldr): h_t itself without projection.
+ * gs: where the activated gates go (training; equals gx) or 0. Per panel, the product of all B rows runs first
+ * (the panel stays in L1), then the cell update of those rows reads the tile back from L1.
  */
 function step(rn: usize, ldr: i32, cn: usize, gs: usize, gx: usize, hp: usize, ldh: i32, cp: usize, Hp: i32,
               W: usize, K: i32, B: i32, nP: i32): void {
-  const Np = nP * 16;
-  const rowG = <usize>Np << 2, rowH = <usize>ldh << 2, rowC = <usize>Hp << 2, rowR = <usize>ldr << 2;
+  const rowG = <usize>(nP * 16) << 2, rowH = <usize>ldh << 2, rowC = <usize>Hp << 2, rowR = <usize>ldr << 2;
   for (let p = 0; p < nP; p++) {
-    const Wp = W + (<usize>(p * K * 16) << 2);
     const offG = <usize>(p * 16) << 2, offU = <usize>(p * 4) << 2;
-    let b = 0;
-    for (; b + 2 <= B; b += 2) {
-      const g0 = gx + <usize>b * rowG + offG, g1 = g0 + rowG;
-      const a0 = hp + <usize>b * rowH, a1 = a0 + rowH;
-      let x0 = v128.load(g0), x1 = v128.load(g0, 16), x2 = v128.load(g0, 32), x3 = v128.load(g0, 48);
-      let y0 = v128.load(g1), y1 = v128.load(g1, 16), y2 = v128.load(g1, 32), y3 = v128.load(g1, 48);
-      let w = Wp;
-      for (let k = 0; k < K; k++) {
-        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-        const s1 = v128.load32_splat(a1 + (<usize>k << 2));
-        const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
-        x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2); x3 = madd(s0, w3, x3);
-        y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2); y3 = madd(s1, w3, y3);
-        w += 64;
-      }
-      const c0 = <usize>b * rowC + offU;
-      cell(x0, x1, x2, x3, cp + c0, cn + c0, rn + <usize>b * rowR + offU, gs ? gs + <usize>b * rowG + offG : 0);
-      cell(y0, y1, y2, y3, cp + c0 + rowC, cn + c0 + rowC, rn + <usize>(b + 1) * rowR + offU,
-           gs ? gs + <usize>(b + 1) * rowG + offG : 0);
-    }
-    if (b < B) {
-      const g0 = gx + <usize>b * rowG + offG;
-      const a0 = hp + <usize>b * rowH;
-      let x0 = v128.load(g0), x1 = v128.load(g0, 16), x2 = v128.load(g0, 32), x3 = v128.load(g0, 48);
-      let y0 = f32x4.splat(0), y1 = f32x4.splat(0), y2 = f32x4.splat(0), y3 = f32x4.splat(0);
-      let w = Wp;
-      let k = 0;
-      for (; k + 2 <= K; k += 2) {
-        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-        const s1 = v128.load32_splat(a0 + (<usize>k << 2), 4);
-        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
-        x2 = madd(s0, v128.load(w, 32), x2); x3 = madd(s0, v128.load(w, 48), x3);
-        y0 = madd(s1, v128.load(w, 64), y0); y1 = madd(s1, v128.load(w, 80), y1);
-        y2 = madd(s1, v128.load(w, 96), y2); y3 = madd(s1, v128.load(w, 112), y3);
-        w += 128;
-      }
-      if (k < K) {
-        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
-        x2 = madd(s0, v128.load(w, 32), x2); x3 = madd(s0, v128.load(w, 48), x3);
-      }
-      const c0 = <usize>b * rowC + offU;
-      cell(f32x4.add(x0, y0), f32x4.add(x1, y1), f32x4.add(x2, y2), f32x4.add(x3, y3), cp + c0, cn + c0,
-           rn + <usize>b * rowR + offU, gs ? gs + <usize>b * rowG + offG : 0);
+    panel_forward(gx + offG, rowG, gx + offG, rowG, 4, 0, 0, hp, rowH, W + (<usize>(p * K * 16) << 2), B, K, 16);
+    for (let b = 0; b < B; b++) {
+      const g = gx + <usize>b * rowG + offG, c = <usize>b * rowC + offU;
+      cell(v128.load(g), v128.load(g, 16), v128.load(g, 32), v128.load(g, 48), cp + c, cn + c,
+           rn + <usize>b * rowR + offU, gs ? g : 0);
     }
   }
 }
@@ -169,7 +129,8 @@ export function lstm_forward(out: usize, ldo: i32, hN: usize, cN: usize,
 export function lstm_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32, P: i32): usize {
   const nP = panels(H), Np = nP * 16, Hp = nP * 4, Hout = P > 0 ? P : H;
   const Wd = q16(Hout), Iq = q16(I), Hq = q16(H), R = T * B;
-  let n = <usize>Wd * Np + <usize>Iq * Np + <usize>2 * B * Wd + <usize>B * Hp + <usize>max(max(Hout, I), H) * R +
+  let n = <usize>Wd * Np + <usize>Iq * Np + <usize>2 * B * Wd + <usize>B * Hp +
+    weightGradScratch(max(max(Hout, I), H), R) +
     <usize>R * Iq;
   if (P > 0) n += <usize>Hq * Wd + <usize>B * Hq + <usize>R * Wd;
   return n << 2;
@@ -210,7 +171,7 @@ export function lstm_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize, dc0:
   const dhB = dhA + (<usize>B * Wd << 2);
   const dc = dhB + (<usize>B * Wd << 2);
   const At = dc + (<usize>B * Hp << 2);
-  const dXt = At + (<usize>max(max(Hout, I), H) * R << 2);
+  const dXt = At + (weightGradScratch(max(max(Hout, I), H), R) << 2);
   const WhrT = dXt + (<usize>R * Iq << 2);
   const dr = WhrT + (<usize>Hq * Wd << 2);
   const dHall = dr + (<usize>B * Hq << 2);
@@ -270,8 +231,7 @@ export function lstm_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize, dc0:
   const hPrev = hs + (rev ? hSlot : 0);
   weightGrad(dWhh, hPrev, ldh, Hout, gx, Np, R, nP, 16, At);
   weightGrad(dWih, x, ldx, I, gx, Np, R, nP, 16, At);
-  if (dbih) colsum_forward(dbih, gx, Np, R, Np, 1);
-  if (dbhh) colsum_forward(dbhh, gx, Np, R, Np, 1);
+  if (dbih) colsum_forward(dbih, dbhh, gx, Np, R, Np, 1);
   if (P > 0) weightGrad(dWhr, rs, Hp, H, dHall, Wd, R, nPP, 16, At);
   inputGrad(dX, lddx, accDx, gx, Np, WihT, R, I, dXt);
 }

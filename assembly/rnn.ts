@@ -2,68 +2,27 @@
 //
 // One gate, so panels hold 16 consecutive hidden units (U = 16, NR = 16) for four accumulators per tile row.
 
-import { madd } from './simd';
 import { vact } from './activations';
-import { gemm_forward } from './gemm';
+import { gemm_forward, panel_forward } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { ACT_RELU } from './activations';
 import { pack_transpose } from './pack';
 import { colsum_forward, zero_f32 } from './simd';
-import { recordNorm, addUpstream, prepareNext, weightGrad, inputGrad } from './bptt';
+import { recordNorm, addUpstream, prepareNext, weightGrad, weightGradScratch, inputGrad } from './bptt';
 
 export const RNN_U: i32 = 16;
 export const RNN_NR: i32 = 16;
 
+/** One time step for all B rows: gx (B, ld), the input projection, is overwritten with the pre-activations. */
 function step(hn: usize, gx: usize, hp: usize, ld: i32, W: usize, K: i32, B: i32, nP: i32, act: i32): void {
   const row = <usize>ld << 2;
   for (let p = 0; p < nP; p++) {
-    const Wp = W + (<usize>(p * K * 16) << 2);
     const off = <usize>(p * 16) << 2;
-    let b = 0;
-    for (; b + 2 <= B; b += 2) {
-      const g0 = gx + <usize>b * row + off, g1 = g0 + row;
-      const a0 = hp + <usize>b * row, a1 = a0 + row;
-      let x0 = v128.load(g0), x1 = v128.load(g0, 16), x2 = v128.load(g0, 32), x3 = v128.load(g0, 48);
-      let y0 = v128.load(g1), y1 = v128.load(g1, 16), y2 = v128.load(g1, 32), y3 = v128.load(g1, 48);
-      let w = Wp;
-      for (let k = 0; k < K; k++) {
-        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-        const s1 = v128.load32_splat(a1 + (<usize>k << 2));
-        const w0 = v128.load(w), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
-        x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2); x3 = madd(s0, w3, x3);
-        y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2); y3 = madd(s1, w3, y3);
-        w += 64;
-      }
-      const h0 = hn + <usize>b * row + off, h1 = h0 + row;
-      v128.store(h0, vact(x0, act)); v128.store(h0, vact(x1, act), 16);
-      v128.store(h0, vact(x2, act), 32); v128.store(h0, vact(x3, act), 48);
-      v128.store(h1, vact(y0, act)); v128.store(h1, vact(y1, act), 16);
-      v128.store(h1, vact(y2, act), 32); v128.store(h1, vact(y3, act), 48);
-    }
-    if (b < B) {
-      const g0 = gx + <usize>b * row + off;
-      const a0 = hp + <usize>b * row;
-      let x0 = v128.load(g0), x1 = v128.load(g0, 16), x2 = v128.load(g0, 32), x3 = v128.load(g0, 48);
-      let y0 = f32x4.splat(0), y1 = f32x4.splat(0), y2 = f32x4.splat(0), y3 = f32x4.splat(0);
-      let w = Wp;
-      let k = 0;
-      for (; k + 2 <= K; k += 2) {
-        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-        const s1 = v128.load32_splat(a0 + (<usize>k << 2), 4);
-        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
-        x2 = madd(s0, v128.load(w, 32), x2); x3 = madd(s0, v128.load(w, 48), x3);
-        y0 = madd(s1, v128.load(w, 64), y0); y1 = madd(s1, v128.load(w, 80), y1);
-        y2 = madd(s1, v128.load(w, 96), y2); y3 = madd(s1, v128.load(w, 112), y3);
-        w += 128;
-      }
-      if (k < K) {
-        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
-        x2 = madd(s0, v128.load(w, 32), x2); x3 = madd(s0, v128.load(w, 48), x3);
-      }
-      const h0 = hn + <usize>b * row + off;
-      v128.store(h0, vact(f32x4.add(x0, y0), act)); v128.store(h0, vact(f32x4.add(x1, y1), act), 16);
-      v128.store(h0, vact(f32x4.add(x2, y2), act), 32); v128.store(h0, vact(f32x4.add(x3, y3), act), 48);
+    panel_forward(gx + off, row, gx + off, row, 4, 0, 0, hp, row, W + (<usize>(p * K * 16) << 2), B, K, 16);
+    for (let b = 0; b < B; b++) {
+      const g = gx + <usize>b * row + off, h = hn + <usize>b * row + off;
+      v128.store(h, vact(v128.load(g), act)); v128.store(h, vact(v128.load(g, 16), act), 16);
+      v128.store(h, vact(v128.load(g, 32), act), 32); v128.store(h, vact(v128.load(g, 48), act), 48);
     }
   }
 }
@@ -115,7 +74,8 @@ export function rnn_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
 /** Bytes of scratch rnn_backward needs besides the forward pass's training scratch. */
 export function rnn_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32): usize {
   const Np = panels(H) * 16, Iq = ((I + 15) >> 4) << 4, R = T * B;
-  return (<usize>Np * Np + <usize>Iq * Np + <usize>2 * B * Np + <usize>max(H, I) * R + <usize>R * Iq) << 2;
+  return (<usize>Np * Np + <usize>Iq * Np + <usize>2 * B * Np + weightGradScratch(max(H, I), R) +
+    <usize>R * Iq) << 2;
 }
 
 /**
@@ -139,7 +99,7 @@ export function rnn_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   const dhA = WihT + (<usize>Iq * Np << 2);
   const dhB = dhA + (<usize>B * Np << 2);
   const At = dhB + (<usize>B * Np << 2);
-  const dXt = At + (<usize>max(H, I) * R << 2);
+  const dXt = At + (weightGradScratch(max(H, I), R) << 2);
   const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
   const relu = act == ACT_RELU;
 
@@ -175,7 +135,6 @@ export function rnn_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   const hPrev = hs + (rev ? hSlot : 0);
   weightGrad(dWhh, hPrev, Np, H, gx, Np, R, Np >> 4, 16, At);
   weightGrad(dWih, x, ldx, I, gx, Np, R, Np >> 4, 16, At);
-  if (dbih) colsum_forward(dbih, gx, Np, R, Np, 1);
-  if (dbhh) colsum_forward(dbhh, gx, Np, R, Np, 1);
+  if (dbih) colsum_forward(dbih, dbhh, gx, Np, R, Np, 1);
   inputGrad(dX, lddx, accDx, gx, Np, WihT, R, I, dXt);
 }

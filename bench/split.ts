@@ -69,8 +69,8 @@ function kernels(e: Engine, cell: string, B: number): { kernel: () => void; gemm
       k.rnn_forward(out, H, hN, x, I, 0, Wih, Whh, bih, bhh, 0, scratch, T, B, I, H, tanh, 0, 0);
     }
   };
-  // Same chunking as seq.ts chunkSteps (CHUNK_FLOATS = 2^20 floats of input projection at once).
-  const chunk = Math.min(T, Math.max(1, Math.floor((1 << 20) / (B * g.Np))));
+  // Same chunking as seq.ts chunkSteps (CHUNK_FLOATS floats of input projection at once).
+  const chunk = Math.min(T, Math.max(1, Math.floor(e.constant('CHUNK_FLOATS') / (B * g.Np))));
   const gemm = (): void => {
     for (let done = 0; done < T; done += chunk) {
       const n = Math.min(chunk, T - done);

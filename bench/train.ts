@@ -339,20 +339,19 @@ function backwardParts(e: Engine, cell: string, H: number, B: number):
   const dA = alloc(R * g.Np, 1); // the pre-activation gradients of every step
   const hs = alloc(R * H, 2); // states entering each step
   const x = alloc(R * I, 3);
-  const At = alloc(Math.max(H, I) * R);
-  const dWhh = alloc(g.Np * H), dWih = alloc(g.Np * I), db = alloc(g.Np);
+  const At = alloc(Math.max(H, I) * R), work = alloc(e.constant('GEMM_TN_WORK_FLOATS'));
+  const dWhh = alloc(g.Np * H), dWih = alloc(g.Np * I), db = alloc(g.Np), db2 = alloc(g.Np);
   const WihT = alloc(Iq * g.Np, 4);
   const tmp = alloc(R * Iq), dX = alloc(R * I);
   return {
     wgrad: () => {
       k.transpose_f32(At, R, hs, H, R, H);
-      k.gemm_tn_forward(dWhh, At, R, dA, g.Np, R, H, g.nP, g.NR, 1);
+      k.gemm_tn_forward(dWhh, At, R, dA, g.Np, R, H, g.nP, g.NR, 1, work);
       k.transpose_f32(At, R, x, I, R, I);
-      k.gemm_tn_forward(dWih, At, R, dA, g.Np, R, I, g.nP, g.NR, 1);
+      k.gemm_tn_forward(dWih, At, R, dA, g.Np, R, I, g.nP, g.NR, 1, work);
     },
     bias: () => {
-      k.colsum_forward(db, dA, g.Np, R, g.Np, 1);
-      k.colsum_forward(db, dA, g.Np, R, g.Np, 1);
+      k.colsum_forward(db, db2, dA, g.Np, R, g.Np, 1); // both biases in one pass, as the kernels do
     },
     dx: () => {
       k.gemm_forward(tmp, Iq, dA, g.Np, WihT, 0, 0, R, g.Np, Iq >> 4, 16, 0);
@@ -442,7 +441,7 @@ async function split(): Promise<void> {
     '  bias sums', '  dX GEMM', '  recurrent+rest', 'Adam', 'fwd (inference)', 'GF/s fwd', 'GF/s wgrad',
     'GF/s rec.'], rows));
   console.log('Phases timed inside the same steps; wgrad GEMMs (transpose + gemm_tn_forward for W_hh and W_ih), bias ' +
-    'sums (colsum x2) and dX GEMM\n(gemm_forward + add_rows) timed alone on buffers of the kernel\'s shapes; ' +
+    'sums (one colsum into both) and dX GEMM\n(gemm_forward + add_rows) timed alone on buffers of the kernel\'s shapes; ' +
     'recurrent+rest = backward - those three (the per-step gate derivatives\nand dh W_hh products, plus the API\'s ' +
     'copies). GF/s rec. counts T*B*gates*2*H*H.');
 }

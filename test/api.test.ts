@@ -1,4 +1,5 @@
 // API behaviour: initialisation sources, validation errors, state dicts, disposal.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -46,6 +47,26 @@ describe('init', () => {
     // @ts-expect-error wrong option on purpose
     await expect(init({ simd: 'avx', force: true })).rejects.toThrow(/options.simd/);
     await init({ simd: 'simd', force: true });
+  });
+
+  it("on Node 20 without flags, 'auto' turns relaxed SIMD on and 'simd' leaves V8's flags alone", () => {
+    // A fresh process without --experimental-wasm-relaxed-simd (vitest's workers have it).
+    const dist = new URL('../dist/index.js', import.meta.url).href;
+    const probe = (simd: string): { flavour: string; byFlag: boolean; validates: boolean } => JSON.parse(
+      execFileSync(process.execPath, ['--input-type=module', '-e', `
+        const m = await import(${JSON.stringify(dist)});
+        const e = await m.init({ simd: ${JSON.stringify(simd)} });
+        console.log(JSON.stringify({ flavour: e.flavour, byFlag: !!e.features.relaxedSimdByFlag,
+          validates: m.detectFeatures().relaxedSimd }));`], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } }));
+    const major = Number(process.versions.node.split('.')[0]);
+    const auto = probe('auto');
+    expect(auto.flavour).toBe('relaxed');
+    expect(auto.validates).toBe(true);
+    expect(auto.byFlag).toBe(major < 22);
+    const plain = probe('simd');
+    expect(plain.flavour).toBe('simd');
+    expect(plain.byFlag).toBe(false);
+    if (major < 22) expect(plain.validates).toBe(false);
   });
 });
 

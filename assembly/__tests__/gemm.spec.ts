@@ -5,7 +5,8 @@
 // crossed with M (rows), K (inner size) in {1, 2, 3, 5, 16, 17, 33} and H (hidden units) in {1, 3, 5, 16, 17, 33},
 // each with bias1 and bias2 present or absent (4 combinations) and accumulate 0 and 1.
 // Even sizes are in the table too: M even runs only the 2-row tile, M odd adds the single-row tail; K even and
-// odd take the two ends of the single-row loop (which splits k into even and odd accumulators).
+// odd take the two ends of the single-row loops (columns 0-11 split k into two accumulator sets, columns 12-15
+// of a 16-wide panel into four, so K = 1, 2, 3, 5, 17 also cover every K mod 4 tail).
 //
 // Error bound: each output is a sum of T = K + 3 terms (K products, up to two biases, the accumulated C).
 // With s = sum of the terms' magnitudes, |computed - exact| must be <= 1e-5 * s. The worst-case rounding bound

@@ -139,10 +139,10 @@ export class Linear extends WasmOwner {
     }
   }
 
-  private ensureWork(rows: number): { x: number; y: number; tmp: number; wt: number } {
+  private ensureWork(rows: number): { x: number; y: number; tmp: number; wt: number; tnWork: number } {
     const I = this.inFeatures;
     const sizes = [rows * I, rows * this.outPad, rows * Math.max(q16(I), this.outPad), q16(I) * this.outPad,
-      I * rows];
+      this.engine.constant('GEMM_TN_WORK_FLOATS')];
     const bytes = sizes.reduce((a, n) => a + Math.ceil((n * FLOAT) / 64) * 64, 0);
     let off = this.reusableBlock('work', bytes);
     const ptrs = sizes.map((n) => {
@@ -150,7 +150,7 @@ export class Linear extends WasmOwner {
       off += Math.ceil((n * FLOAT) / 64) * 64;
       return p;
     });
-    return { x: ptrs[0]!, y: ptrs[1]!, tmp: ptrs[2]!, wt: ptrs[3]! };
+    return { x: ptrs[0]!, y: ptrs[1]!, tmp: ptrs[2]!, wt: ptrs[3]!, tnWork: ptrs[4]! };
   }
 
   /** y = x W^T + b over the last dimension. With `train`, keeps x for {@link backward}. */
@@ -217,8 +217,8 @@ export class Linear extends WasmOwner {
     }
     const nP = this.outPad / 16;
     k.transpose_f32(w.tmp, s.rows, s.x, I, s.rows, I);
-    k.gemm_tn_forward(g, w.tmp, s.rows, w.y, this.outPad, s.rows, I, nP, 16, 1);
-    if (this.hasBias) k.colsum_forward(g + this.wFloats * FLOAT, w.y, this.outPad, s.rows, this.outPad, 1);
+    k.gemm_tn_forward(g, w.tmp, s.rows, w.y, this.outPad, s.rows, I, nP, 16, 1, w.tnWork);
+    if (this.hasBias) k.colsum_forward(g + this.wFloats * FLOAT, 0, w.y, this.outPad, s.rows, this.outPad, 1);
     k.pack_transpose(w.wt, this.paramBlock, I, nP, 16);
     k.gemm_forward(w.tmp, q16(I), w.y, this.outPad, w.wt, 0, 0, s.rows, this.outPad, q16(I) / 16, 16, 0);
     const fo = e.f32();

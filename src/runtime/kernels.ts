@@ -40,12 +40,12 @@ export interface KernelExports {
   gru_scratch_bytes(T: number, B: number, H: number, train: number): number;
   gemm_tn_forward(
     C: number, At: number, ldat: number, G: number, ldg: number, R: number, K: number, nPanels: number,
-    NR: number, accumulate: number,
+    NR: number, accumulate: number, work: number,
   ): void;
   pack_transpose(dst: number, src: number, K: number, nP: number, NR: number): void;
   transpose_f32(dst: number, ldd: number, src: number, lds: number, rows: number, cols: number): void;
   add_rows(dst: number, ldd: number, src: number, lds: number, rows: number, cols: number, accumulate: number): void;
-  colsum_forward(dst: number, src: number, lds: number, rows: number, n: number, accumulate: number): void;
+  colsum_forward(dst: number, dst2: number, src: number, lds: number, rows: number, n: number, accumulate: number): void;
   lstm_backward(
     dX: number, lddx: number, accDx: number, dh0: number, dc0: number,
     dWih: number, dWhh: number, dbih: number, dbhh: number, dWhr: number,
@@ -84,6 +84,10 @@ export interface KernelExports {
   has_nonfinite(x: number, n: number): number;
   ACT_IDENTITY: WebAssembly.Global;
   ACT_TANH: WebAssembly.Global;
+  /** Floats of input projection an inference pass keeps at once (seq.ts). */
+  CHUNK_FLOATS: WebAssembly.Global;
+  /** Floats of work buffer gemm_tn_forward needs. */
+  GEMM_TN_WORK_FLOATS: WebAssembly.Global;
   ACT_SIGMOID: WebAssembly.Global;
   ACT_RELU: WebAssembly.Global;
   RNN_U: WebAssembly.Global;
