@@ -174,6 +174,22 @@ describe('threads: runtime behaviour', () => {
     m.dispose();
   });
 
+  it('runs the odd, time-segmented sub-batch on the calling thread (no limit on its list)', async () => {
+    const e = await init({ simd: 'simd', threads: 2, force: true });
+    e.parallelMinFlops = 0;
+    const seen: number[][] = [];
+    const orig = e.parallel.bind(e);
+    e.parallel = (lists) => {
+      seen.push(lists.map((l) => l.length));
+      orig(lists);
+    };
+    const c = cases.find((k) => k.name.startsWith('LSTM H256 B33'))!;
+    run(c);
+    expect(seen.length).toBe(1);
+    expect(seen[0]![1]).toBe(2); // worker: one call per direction
+    expect(seen[0]![0]).toBeGreaterThan(2); // here: the odd slice, in the whole batch's input-projection chunks
+  });
+
   it('reports why it runs on one thread, without printing', async () => {
     const log = console.log;
     const warn = console.warn;

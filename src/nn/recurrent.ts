@@ -183,12 +183,6 @@ interface WorkLayout {
 
 const FLOAT = 4;
 
-/**
- * Floats of input projection an inference kernel computes in one GEMM (assembly/seq.ts `CHUNK_FLOATS`): the
- * kernels process ⌊CHUNK_FLOATS / (B·Np)⌋ steps at a time, which a bit-exact batch split must reproduce (see
- * forwardParallel). test/threads.test.ts fails if the two disagree.
- */
-const CHUNK_FLOATS = 1 << 20;
 
 /** One sub-batch of a multi-threaded forward pass: rows b0 .. b0+B-1, with its own work area. */
 interface Slice {
@@ -503,7 +497,9 @@ export abstract class RecurrentLayer extends WasmOwner {
     if (sizes.length < 2) return this.forwardDirections(a);
     const cell = this.mode === 'LSTM' ? 'LSTM' : this.mode === 'GRU' ? 'GRU' : 'RNN';
     const Np = Math.ceil(H / e.constant(`${cell}_U`)) * e.constant(`${cell}_NR`);
-    const chunkOf = (b: number): number => Math.min(T, Math.max(1, Math.floor(CHUNK_FLOATS / (b * Np))));
+    // The inference kernels project the input ⌊CHUNK_FLOATS / (B·Np)⌋ steps at a time (assembly/seq.ts).
+    const chunkFloats = e.constant('CHUNK_FLOATS');
+    const chunkOf = (b: number): number => Math.min(T, Math.max(1, Math.floor(chunkFloats / (b * Np))));
     const nB = chunkOf(B);
     const scratch = this.scratchBytes(T, sizes[0]!, false);
 
@@ -578,8 +574,11 @@ export abstract class RecurrentLayer extends WasmOwner {
         }
       }
     };
+    // The last slice (the odd one, maybe run in many time segments) goes to the calling thread, which has no
+    // limit on its list; worker w runs slice w (L·D calls).
+    const threadLists = (): KernelCall[][] => [lists[lists.length - 1]!, ...lists.slice(0, -1)];
     plan(build(0));
-    for (let s = 1; s < lists.length; s++) if (!e.parallelFits(lists[s]!)) return undefined;
+    for (let s = 0; s + 1 < lists.length; s++) if (!e.parallelFits(lists[s]!)) return undefined;
     const sl = build(this.reusableBlock('work', off));
     plan(sl);
 
@@ -624,7 +623,7 @@ export abstract class RecurrentLayer extends WasmOwner {
       }
     }
 
-    e.parallel(lists);
+    e.parallel(threadLists());
 
     // Copy out, interleaving the slices back.
     const fo = e.f32();
