@@ -50,13 +50,14 @@ export interface InitOptions {
   /**
    * Threads for forward inference (the calling thread included): a number >= 1, or `'auto'` (default):
    * `os.availableParallelism()` capped at 4 in Node (the environment variable `RNN_WASM_THREADS`, if set to a
-   * positive integer, replaces that default), one thread elsewhere. With more than one thread, the engine runs the
-   * shared-memory build of the kernels over a shared `WebAssembly.Memory` in this thread and in N-1 worker threads
-   * (Node `worker_threads`, unref'ed so they never keep the process alive) and splits large batches across them.
-   * When the runtime cannot (no `SharedArrayBuffer`, `Atomics.wait` forbidden on this thread as on a browser's
-   * main thread, no Node `worker_threads`: browsers' Web Workers are not used yet), the engine runs on one
-   * thread and {@link Engine.threadingInfo} says why; nothing is printed. Training, sessions and small calls
-   * always run on the calling thread.
+   * positive integer, replaces that default), `navigator.hardwareConcurrency` capped at 4 where Web Workers over a
+   * shared memory can run (a cross-origin-isolated page's worker), else one. With more than one thread, the engine
+   * runs the shared-memory build of the kernels over a shared `WebAssembly.Memory` in this thread and in N-1
+   * workers (Node `worker_threads`, unref'ed so they never keep the process alive; elsewhere Web Workers from a
+   * Blob URL) and splits large batches across them. When the runtime cannot (no `SharedArrayBuffer`: a page
+   * without COOP/COEP headers; `Atomics.wait` forbidden on this thread: a browser's main thread, so run the model
+   * in a worker; no `Worker`), the engine runs on one thread and {@link Engine.threadingInfo} says why; nothing is
+   * printed. Training, sessions and small calls always run on the calling thread.
    */
   threads?: 'auto' | number;
   /**
@@ -368,7 +369,9 @@ async function load(options: InitOptions): Promise<Engine> {
     const n = plan.threads - 1;
     const ctl = engine.alloc(n * CTL_WORDS * 4);
     try {
-      engine.setThreading(await ThreadPool.startNode(shared.module, memory, ctl, n), plan.reason);
+      const pool = isNode() ? await ThreadPool.startNode(shared.module, memory, ctl, n)
+        : await ThreadPool.startWeb(shared.module, memory, ctl, n);
+      engine.setThreading(pool, plan.reason);
     } catch (e) {
       engine.release(ctl);
       engine.setThreading(undefined, `the worker threads could not start: ${String(e)}`);
@@ -387,7 +390,14 @@ async function planThreads(options: InitOptions): Promise<{ threads: number; rea
   }
   let want: number;
   if (t === 'auto') {
-    if (!isNode()) return { threads: 1, reason: "threads: 'auto' uses one thread outside Node" };
+    if (!isNode()) {
+      const hc = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+      if (!webWorkersUsable()) {
+        return { threads: 1, reason: webThreadsUnavailable() ?? "threads: 'auto' found no way to start workers" };
+      }
+      if (!hc || hc <= 1) return { threads: 1, reason: "threads: 'auto' found one core" };
+      return { threads: Math.min(4, hc) };
+    }
     const env = process.env.RNN_WASM_THREADS;
     if (env !== undefined && env !== '' && options.threads === undefined) {
       const v = Number(env);
@@ -415,11 +425,35 @@ async function planThreads(options: InitOptions): Promise<{ threads: number; rea
     return { threads: 1, reason: 'Atomics.wait is not allowed on this thread (a browser main thread); run the ' +
       'model in a Web Worker' };
   }
-  if (!isNode()) return { threads: 1, reason: 'worker threads are only implemented for Node so far' };
+  if (!isNode() && !webWorkersUsable()) {
+    return { threads: 1, reason: webThreadsUnavailable() ?? 'this runtime has no Web Workers' };
+  }
   if (options.wasm !== undefined && options.wasmThreads === undefined) {
     return { threads: 1, reason: 'options.wasm was given without options.wasmThreads (the shared-memory build)' };
   }
   return { threads: want };
+}
+
+/** Why Web Workers over a shared memory cannot be used here, or undefined when they can. */
+function webThreadsUnavailable(): string | undefined {
+  if (typeof SharedArrayBuffer === 'undefined') {
+    return 'SharedArrayBuffer is not available (browsers need cross-origin isolation: COOP/COEP headers)';
+  }
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+  } catch {
+    return 'Atomics.wait is not allowed on this thread (a browser main thread); run the model in a Web Worker';
+  }
+  const g = globalThis as { Worker?: unknown; Blob?: unknown; URL?: { createObjectURL?: unknown } };
+  if (typeof g.Worker !== 'function') return 'this runtime has no Web Workers (Worker is not defined here)';
+  if (typeof g.Blob !== 'function' || typeof g.URL?.createObjectURL !== 'function') {
+    return 'this runtime cannot start a worker from a Blob URL';
+  }
+  return undefined;
+}
+
+function webWorkersUsable(): boolean {
+  return webThreadsUnavailable() === undefined;
 }
 
 function defaultLocation(flavour: string): URL {

@@ -33,18 +33,15 @@ const CMDS = 256;
 /** Exports a worker may call (the forward kernels and what tests use). */
 export const WORKER_FUNCTIONS = ['lstm_forward', 'gru_forward', 'rnn_forward', 'copy_f32', 'zero_f32'] as const;
 
-// The worker's whole program, as source so it needs no separate file (works from dist/ and from bundles).
-// Node evaluates an `eval: true` worker as a script or as a module depending on the parent's flags
-// (--input-type=module): dynamic import() works in both.
-const WORKER_SOURCE = `
-(async () => {
-const { parentPort, workerData } = await import('node:worker_threads');
-const { module, memory, ctl, names } = workerData;
+// The worker's program, as source so it needs no separate file (works from dist/, from bundles and from a Blob URL).
+// The loop is shared; the preludes differ. Node evaluates an `eval: true` worker as a script or as a module
+// depending on the parent's flags (--input-type=module): dynamic import() works in both.
+const WORKER_LOOP = `
 let inst;
 try {
   inst = new WebAssembly.Instance(module, { env: { memory } });
 } catch (e) {
-  parentPort.postMessage({ error: String(e) });
+  post({ error: String(e) });
   return;
 }
 const fns = names.map((n) => inst.exports[n]);
@@ -53,7 +50,7 @@ const U8 = new Uint8Array(memory.buffer);
 const b = ctl >> 2;
 const enc = new TextEncoder();
 let last = 0;
-parentPort.postMessage({ ready: true });
+post({ ready: true });
 for (;;) {
   Atomics.wait(I, b + ${SEQ}, last);
   const s = Atomics.load(I, b + ${SEQ});
@@ -81,8 +78,31 @@ for (;;) {
   Atomics.store(I, b + ${DONE}, s);
   Atomics.notify(I, b + ${DONE});
 }
+`;
+const WORKER_SOURCE = `
+(async () => {
+const { parentPort, workerData } = await import('node:worker_threads');
+const { module, memory, ctl, names } = workerData;
+const post = (m) => parentPort.postMessage(m);
+${WORKER_LOOP}
 })();
 `;
+// A Web Worker gets its data in the first message (a module and a shared memory are cloneable).
+const WEB_WORKER_SOURCE = `
+self.onmessage = (ev) => {
+  self.onmessage = null;
+  const { module, memory, ctl, names } = ev.data;
+  const post = (m) => self.postMessage(m);
+  (() => {
+${WORKER_LOOP}
+  })();
+};
+`;
+
+/** What the pool needs of a worker (Node's `Worker` or the web's, adapted). */
+interface PoolWorker {
+  terminate(): void;
+}
 
 interface NodeWorker {
   on(ev: 'message', f: (m: { ready?: boolean; error?: string }) => void): void;
@@ -103,7 +123,7 @@ export class ThreadPool {
 
   private constructor(
     private readonly memory: WebAssembly.Memory,
-    private readonly workers: NodeWorker[],
+    private readonly workers: PoolWorker[],
     /** Byte offset of the control blocks (one of CTL_WORDS words per worker). */
     readonly ctl: number,
   ) {
@@ -144,6 +164,40 @@ export class ThreadPool {
     } catch (e) {
       for (const w of workers) void w.terminate();
       throw e;
+    }
+    return new ThreadPool(memory, workers, ctl);
+  }
+
+  /**
+   * Starts `n` Web Workers from a Blob URL (browsers, Deno; needs cross-origin isolation for the shared memory, and
+   * a calling thread that may block in `Atomics.wait`, i.e. itself a worker) and waits until each has
+   * instantiated `module` over `memory`.
+   */
+  static async startWeb(module: WebAssembly.Module, memory: WebAssembly.Memory, ctl: number, n: number): Promise<ThreadPool> {
+    new Int32Array(memory.buffer, ctl, n * CTL_WORDS).fill(0);
+    const url = URL.createObjectURL(new Blob([WEB_WORKER_SOURCE], { type: 'text/javascript' }));
+    const workers: Worker[] = [];
+    try {
+      const ready: Promise<void>[] = [];
+      for (let w = 0; w < n; w++) {
+        const worker = new Worker(url);
+        workers.push(worker);
+        ready.push(new Promise<void>((resolve, reject) => {
+          worker.onmessage = (ev: MessageEvent<{ ready?: boolean; error?: string }>) => {
+            worker.onmessage = null;
+            if (ev.data.ready) resolve();
+            else reject(new Error(ev.data.error ?? 'unexpected message'));
+          };
+          worker.onerror = (ev) => reject(new Error(ev.message || 'worker failed to start'));
+        }));
+        worker.postMessage({ module, memory, ctl: ctl + w * CTL_WORDS * 4, names: [...WORKER_FUNCTIONS] });
+      }
+      await Promise.all(ready);
+    } catch (e) {
+      for (const w of workers) w.terminate();
+      throw e;
+    } finally {
+      URL.revokeObjectURL(url);
     }
     return new ThreadPool(memory, workers, ctl);
   }
@@ -230,6 +284,7 @@ export class ThreadPool {
     }
     for (const w of this.workers) void w.terminate();
   }
+
 
   /** @internal the memory the pool runs on. */
   get sharedMemory(): WebAssembly.Memory {
