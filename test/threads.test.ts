@@ -231,6 +231,7 @@ describe('threads: runtime behaviour', () => {
       expect((err as WorkerError).code).toBe('WORKER');
       expect((err as Error).message).toMatch(/worker 1: .*out of bounds/);
     }
+    expect(() => e.parallel([[], [{ fn: 'lstm_backward', args: [] }]])).toThrow(/cannot run in a worker/);
     e.release(p);
     expect(e.threads).toBe(2);
     expectIdentical(run(c), ref, 'after a worker error');

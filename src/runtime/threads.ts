@@ -228,17 +228,20 @@ export class ThreadPool {
     if (!this.alive) throw new WorkerError('the worker threads were terminated');
     if (lists.length > this.workers.length + 1) throw new RangeError(`${lists.length} lists for ${this.threads} threads`);
     const I = this.i32;
+    // Validate every list before waking any worker, so a bad list never leaves a worker running unawaited.
+    for (const list of lists.slice(1)) {
+      if (!this.fits(list)) throw new RangeError('too many kernel calls for one worker');
+      for (const c of list) if (!this.fnIndex.has(c.fn)) throw new RangeError(`${c.fn} cannot run in a worker`);
+    }
     const seq = ++this.seq;
     const used: number[] = [];
     for (let w = 0; w + 1 < lists.length; w++) {
       const list = lists[w + 1]!;
       if (list.length === 0) continue;
-      if (!this.fits(list)) throw new RangeError('too many kernel calls for one worker');
       const b = (this.ctl >> 2) + w * CTL_WORDS;
       let p = b + CMDS;
       for (const c of list) {
-        const f = this.fnIndex.get(c.fn);
-        if (f === undefined) throw new RangeError(`${c.fn} cannot run in a worker`);
+        const f = this.fnIndex.get(c.fn)!;
         I[p] = f;
         I[p + 1] = c.args.length;
         for (let j = 0; j < c.args.length; j++) I[p + 2 + j] = c.args[j]!;
