@@ -130,11 +130,12 @@ export class Engine {
   /**
    * Smallest estimated work of a forward call (floating-point operations, 2·T·B·gates·H·(I+H) summed over layers
    * and directions) that is split across threads. Below it the cost of waking the workers (tens of µs, see
-   * bench/threads) is not worth it. Default 2^23 (about 0.3 ms of work on one core); in Node the environment
+   * bench/threads) is not worth it. Default 2^24 (about 0.6 ms of work on one core; waking a worker measured
+   * 15-160 µs, the most when its core was idle in a VM); in Node the environment
    * variable `RNN_WASM_PARALLEL_MIN_FLOPS` replaces the default (0 splits every call: tests use it). Set it to
    * `Infinity` to keep every call on the calling thread.
    */
-  parallelMinFlops = 1 << 23;
+  parallelMinFlops = 1 << 24;
 
   /** @internal */
   constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory, flavour: SimdFlavour, features: Features,
