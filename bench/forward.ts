@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     throw new Error('--flavour relaxed needs a runtime with relaxed SIMD (node --experimental-wasm-relaxed-simd)');
   }
   const wasmFile = path.join(ROOT, 'build', `rnn-${flavour}.wasm`);
-  const engine = await init({ wasm: wasmFile, simd: flavour });
+  const engine = await init({ wasm: wasmFile, simd: flavour, threads: 1 });
   const peak = await peakFor(flavour);
   const probe = await makeProbe(path.join(ROOT, 'bench', '.build', flavour === 'simd' ? 'peak.wasm'
     : 'peak-relaxed.wasm'));

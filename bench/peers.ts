@@ -816,7 +816,7 @@ function xText(r: PeerResult | undefined, scale = 1): string {
 async function main(): Promise<void> {
   const t0 = performance.now();
   const loadavgStart = os.loadavg().map((x) => round(x, 2));
-  const engine = await init({ simd: flavourArg });
+  const engine = await init({ simd: flavourArg, threads: 1 }); // the targets are single-threaded
   const env = await setup();
   console.log(`bench/peers: ours (wasm '${engine.flavour}') vs ${peersSel.map((p) => p === 'torch'
     ? `torch ${env.versions.torch}` : p === 'tfjs' ? `tfjs ${env.versions['@tensorflow/tfjs']} wasm`

@@ -11,6 +11,8 @@
 // bench/stream (one session.step() against its kernel alone), bench/cold-start (fresh node processes: import,
 // init, first LSTM result) and bench/size (.wasm and bundle sizes) run last; --stream-only, --cold-start-only and
 // --size-only run one of them alone (no peak), --no-stream, --no-cold-start, --no-size leave one out.
+// bench/threads (forward on 1 vs 2 threads) runs after bench/train; --threads-only runs it alone (no peak);
+// --no-threads skips it.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,16 +38,18 @@ const trainOnly = flag('--train-only');
 const streamOnly = flag('--stream-only');
 const coldOnly = flag('--cold-start-only');
 const sizeOnly = flag('--size-only');
+const threadsOnly = flag('--threads-only');
 const noStream = flag('--no-stream');
 const noCold = flag('--no-cold-start');
 const noSize = flag('--no-size');
-const only = streamOnly || coldOnly || sizeOnly;
+const noThreads = flag('--no-threads');
+const only = streamOnly || coldOnly || sizeOnly || threadsOnly;
 if (noTrain && trainOnly) {
   console.error('--no-train and --train-only exclude each other');
   process.exit(1);
 }
 
-for (const f of ['build/rnn-simd.wasm', 'dist/index.js']) {
+for (const f of ['build/rnn-simd.wasm', 'build/rnn-simd-mt.wasm', 'dist/index.js']) {
   if (!fs.existsSync(path.join(root, f))) {
     console.error(`${f} is missing: run \`npm run build\` first (or \`npm run bench\`)`);
     process.exit(1);
@@ -69,7 +73,7 @@ for (const target of only ? [] : ['simd', 'relaxed']) {
 await esbuild.build({
   absWorkingDir: root,
   entryPoints: ['bench/peak.ts', 'bench/forward.ts', 'bench/split.ts', 'bench/profile-report.ts', 'bench/train.ts',
-    'bench/stream.ts'],
+    'bench/stream.ts', 'bench/threads.ts'],
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -103,6 +107,7 @@ if (only) {
   if (streamOnly) node([], 'stream.js', args);
   if (coldOnly) runJs('cold-start.js', args);
   if (sizeOnly) runJs('size.js', args);
+  if (threadsOnly) node([], 'threads.js', args);
   console.log(`\nbench done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   process.exit(0);
 }
@@ -113,6 +118,7 @@ if (!onlyPeak && !trainOnly) {
   if (relaxed) node(['--experimental-wasm-relaxed-simd'], 'forward.js', ['--flavour', 'relaxed', ...args]);
 }
 if (!onlyPeak && !noTrain) node([], 'train.js', args);
+if (!onlyPeak && !trainOnly && !noThreads) node([], 'threads.js', args);
 {
   if (profile) {
     // A copy of the kernels with a name section, so the profile names WebAssembly functions (same code section).

@@ -124,7 +124,7 @@ async function peakFor(): Promise<{ gflops: number; source: string }> {
 }
 
 async function bench(): Promise<void> {
-  const engine = await init({ wasm: path.join(ROOT, 'build', 'rnn-simd.wasm'), simd: 'simd' });
+  const engine = await init({ wasm: path.join(ROOT, 'build', 'rnn-simd.wasm'), simd: 'simd', threads: 1 });
   const peak = await peakFor();
   const probe = await makeProbe(path.join(ROOT, 'bench', '.build', 'peak.wasm'));
   console.log(`\n== bench/train: one step (zeroGrad, forward train, MSE gradient, backward, Adam) T=${T}, I=${I}, ` +

@@ -16,7 +16,8 @@ export type ErrorCode =
   | 'OUT_OF_MEMORY'
   | 'UNSUPPORTED'
   | 'NON_FINITE'
-  | 'ONNX';
+  | 'ONNX'
+  | 'WORKER';
 
 /** Base class of every error thrown by rnn-wasm. */
 export class RnnWasmError extends Error {
@@ -98,5 +99,15 @@ export class OutOfMemoryError extends RnnWasmError {
 export class UnsupportedError extends RnnWasmError {
   constructor(message: string) {
     super('UNSUPPORTED', message);
+  }
+}
+
+/**
+ * A kernel call failed in a worker thread (for example a WebAssembly trap) during a multi-threaded forward pass.
+ * Every thread has stopped when it is thrown; the engine and its workers stay usable.
+ */
+export class WorkerError extends RnnWasmError {
+  constructor(message: string) {
+    super('WORKER', message);
   }
 }

@@ -10,15 +10,15 @@
  * ```
  * @module
  */
-export { init, getEngine, isInitialized, detectFeatures, Engine } from './runtime/engine.js';
-export type { InitOptions, Features, SimdFlavour, WasmSource } from './runtime/engine.js';
+export { init, getEngine, isInitialized, detectFeatures, threadingInfo, Engine } from './runtime/engine.js';
+export type { InitOptions, Features, SimdFlavour, WasmSource, ThreadingInfo } from './runtime/engine.js';
 export type { AllocatorStats } from './runtime/allocator.js';
 export { WasmOwner } from './runtime/owner.js';
 export { Tensor } from './tensor.js';
 export type { TensorLike, NumericArray } from './tensor.js';
 export {
   RnnWasmError, InvalidArgumentError, ShapeError, DisposedError, NotInitializedError, InitError, StateDictError,
-  OutOfMemoryError, UnsupportedError,
+  OutOfMemoryError, UnsupportedError, WorkerError,
 } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export { RecurrentLayer, RNN, LSTM, GRU } from './nn/recurrent.js';

@@ -16,6 +16,7 @@ import { fillUniform, Random } from './random.js';
 import { normalizeStateDict, type StateDictInput } from '../io/state-dict.js';
 import { Session, type SessionOptions } from './session.js';
 import type { Parameter } from '../train/parameter.js';
+import type { KernelCall } from '../runtime/threads.js';
 
 /** Kind of recurrent cell, in PyTorch's `mode` names. */
 export type CellMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
@@ -175,10 +176,46 @@ interface WorkLayout {
   cN: number;
   lengths: number;
   scratch: number;
+  /** A second scratch area (the same as `scratch` unless ensureWork was asked for two). */
+  scratch2: number;
   bytes: number;
 }
 
 const FLOAT = 4;
+
+
+/** One sub-batch of a multi-threaded forward pass: rows b0 .. b0+B-1, with its own work area. */
+interface Slice {
+  b0: number;
+  B: number;
+  x: number;
+  out: [number, number];
+  h0: number;
+  c0: number;
+  hN: number;
+  cN: number;
+  lengths: number;
+  scratch: number;
+  /** Time segments [t0, t0+n) per direction, in processing order, with their shifted lengths (0: none). */
+  segs: { t0: number; n: number; lengths: number }[][];
+}
+
+/**
+ * Sub-batch sizes for `S` threads: even sizes first, the odd remainder (if B is odd) last, so each row meets the
+ * same code path of the kernels (2-row tiles, one odd tail row) as in the whole batch.
+ */
+export function splitBatch(B: number, S: number): number[] {
+  const pairs = Math.floor(B / 2);
+  const sizes: number[] = [];
+  for (let s = 0; s < S; s++) sizes.push(2 * (Math.floor(pairs / S) + (s < pairs % S ? 1 : 0)));
+  sizes[S - 1]! += B % 2;
+  return sizes.filter((n) => n > 0);
+}
+
+function sub(data: ArrayLike<number>, from: number, to: number): ArrayLike<number> {
+  return ArrayBuffer.isView(data) ? (data as Float32Array).subarray(from, to)
+    : Array.prototype.slice.call(data, from, to) as number[];
+}
 
 function alignUp(n: number): number {
   return Math.ceil(n / 64) * 64;
@@ -419,17 +456,282 @@ export abstract class RecurrentLayer extends WasmOwner {
 
   /**
    * Runs the layer over whole sequences, exactly as PyTorch's `forward`.
+   *
+   * Threads: with an engine on several threads (see `InitOptions.threads`), an inference call whose work reaches
+   * `engine.parallelMinFlops` and whose batch has at least 3 rows is split into sub-batches, one per thread; the
+   * call stays synchronous and the results are bit-for-bit those of one thread. Training (`train: true`), the
+   * {@link backward} pass and streaming sessions always run on the calling thread.
    * @param input (T, B, inputSize), or (B, T, inputSize) with batchFirst, or unbatched (T, inputSize).
    */
   forward(input: TensorLike, options: ForwardOptions = {}): ForwardResult {
     this.assertAlive();
     const a = this.checkForward(input, options);
     if (options.train) return this.forwardTrain(a);
+    if (this.engine.threads > 1) {
+      const r = this.forwardParallel(a);
+      if (r) return r;
+    }
     const lay = this.ensureWork(a.T, a.B, false);
     this.copyIn(a, lay.x, lay.h0, lay.c0, lay.lengths);
     const outPtr = this.runLayers((l) => lay.out[l % 2]!, () => lay.scratch, a.T, a.B, lay.x, a.h0 ? lay.h0 : 0,
       a.c0 ? lay.c0 : 0, lay.hN, lay.cN, a.lengths ? lay.lengths : 0, false);
     return this.copyOut(a, outPtr, lay.hN, lay.cN);
+  }
+
+  /**
+   * Forward inference split across the engine's threads by sub-batches, or undefined when not worth it (one
+   * row pair, work below `engine.parallelMinFlops`) or not possible. Each sub-batch is an independent problem
+   * with its own input, outputs, states and scratch; the results are bit-for-bit those of one thread: rows keep
+   * their kernel code path (see {@link splitBatch}), and the odd last sub-batch runs in time segments that
+   * reproduce the whole batch's input-projection chunks (the one row of the kernels' GEMM whose summation order
+   * differs is the odd tail row of a chunk).
+   */
+  private forwardParallel(a: ForwardArgs): ForwardResult | undefined {
+    const e = this.engine;
+    const { T, B } = a;
+    if (!a.batched || B < 3) return this.forwardDirections(a);
+    const D = this.numDirections;
+    const L = this.numLayers;
+    const Hout = this.outputSize;
+    const H = this.hiddenSize;
+    const I = this.inputSize;
+    const W = D * Hout;
+    if (this.forwardFlops(T, B) < e.parallelMinFlops) return undefined;
+    const sizes = splitBatch(B, e.threads);
+    if (sizes.length < 2) return this.forwardDirections(a);
+    const cell = this.mode === 'LSTM' ? 'LSTM' : this.mode === 'GRU' ? 'GRU' : 'RNN';
+    const Np = Math.ceil(H / e.constant(`${cell}_U`)) * e.constant(`${cell}_NR`);
+    // The inference kernels project the input ⌊CHUNK_FLOATS / (B·Np)⌋ steps at a time (assembly/seq.ts).
+    const chunkFloats = e.constant('CHUNK_FLOATS');
+    const chunkOf = (b: number): number => Math.min(T, Math.max(1, Math.floor(chunkFloats / (b * Np))));
+    const nB = chunkOf(B);
+    const scratch = this.scratchBytes(T, sizes[0]!, false);
+
+    // Layout: one area per slice, in the model's reusable work block.
+    let off = 0;
+    const place = (n: number): number => {
+      const p = off;
+      off += alignUp(n);
+      return p;
+    };
+    let b0 = 0;
+    const rel = sizes.map((Bs, s) => {
+      const odd = s === sizes.length - 1 && Bs % 2 === 1 && chunkOf(Bs) !== nB;
+      const segT: { t0: number; n: number }[][] = [];
+      for (let d = 0; d < D; d++) {
+        const list: { t0: number; n: number }[] = [];
+        if (!odd) list.push({ t0: 0, n: T });
+        else if (d === 0) for (let t0 = 0; t0 < T; t0 += nB) list.push({ t0, n: Math.min(nB, T - t0) });
+        else for (let end = T; end > 0; end -= nB) list.push({ t0: Math.max(0, end - nB), n: end - Math.max(0, end - nB) });
+        segT.push(list);
+      }
+      const nSeg = odd && a.lengths ? segT.reduce((n, l) => n + l.length, 0) : 0;
+      const r = {
+        b0, B: Bs, segT,
+        x: place(T * Bs * I * FLOAT), out0: place(T * Bs * W * FLOAT), out1: place(L > 1 ? T * Bs * W * FLOAT : 0),
+        h0: place(L * D * Bs * Hout * FLOAT), c0: place(L * D * Bs * H * FLOAT),
+        hN: place(L * D * Bs * Hout * FLOAT), cN: place(L * D * Bs * H * FLOAT),
+        lengths: place(Bs * 4), segLengths: place(nSeg * Bs * 4), scratch: place(s === 0 ? scratch : this.scratchBytes(T, Bs, false)),
+      };
+      b0 += Bs;
+      return r;
+    });
+    // Kernel calls of every slice, checked against the workers' control blocks before anything is written.
+    const lists: KernelCall[][] = rel.map(() => []);
+    const build = (w: number): Slice[] => rel.map((r) => {
+      let li = 0;
+      const segs = r.segT.map((list) => list.map(({ t0, n }) => {
+        let lengths = 0;
+        if (a.lengths) lengths = list.length === 1 ? w + r.lengths : w + r.segLengths + (li++) * r.B * 4;
+        return { t0, n, lengths };
+      }));
+      return {
+        b0: r.b0, B: r.B, x: w + r.x, out: [w + r.out0, L > 1 ? w + r.out1 : w + r.out0], h0: w + r.h0, c0: w + r.c0,
+        hN: w + r.hN, cN: w + r.cN, lengths: w + r.lengths, scratch: w + r.scratch, segs,
+      };
+    });
+    // Pointers depend on the block's address, which is only known after allocating: plan with base 0 first.
+    const plan = (sl: Slice[]): void => {
+      for (let s = 0; s < sl.length; s++) {
+        const q = sl[s]!;
+        const calls = lists[s]!;
+        calls.length = 0;
+        const Bs = q.B;
+        let input = q.x;
+        for (let l = 0; l < L; l++) {
+          const out = q.out[l % 2]!;
+          const ldx = l === 0 ? I : W;
+          for (let d = 0; d < D; d++) {
+            const idx = l * D + d;
+            const hNp = q.hN + idx * Bs * Hout * FLOAT;
+            const cNp = q.cN + idx * Bs * H * FLOAT;
+            const segs = q.segs[d]!;
+            for (let g = 0; g < segs.length; g++) {
+              const { t0, n, lengths } = segs[g]!;
+              const h0p = g > 0 ? hNp : a.h0 ? q.h0 + idx * Bs * Hout * FLOAT : 0;
+              const c0p = g > 0 ? cNp : a.c0 ? q.c0 + idx * Bs * H * FLOAT : 0;
+              calls.push(this.forwardCall(l, d, out + t0 * Bs * W * FLOAT + d * Hout * FLOAT, hNp, cNp,
+                input + t0 * Bs * ldx * FLOAT, h0p, c0p, lengths, q.scratch, n, Bs));
+            }
+          }
+          input = out;
+        }
+      }
+    };
+    // The last slice (the odd one, maybe run in many time segments) goes to the calling thread, which has no
+    // limit on its list; worker w runs slice w (L·D calls).
+    const threadLists = (): KernelCall[][] => [lists[lists.length - 1]!, ...lists.slice(0, -1)];
+    plan(build(0));
+    for (let s = 0; s + 1 < lists.length; s++) if (!e.parallelFits(lists[s]!)) return undefined;
+    const sl = build(this.reusableBlock('work', off));
+    plan(sl);
+
+    // Copy in, de-interleaving the batch into the slices.
+    const f = e.f32();
+    const xd = a.x.data;
+    for (const q of sl) {
+      const Bs = q.B;
+      if (this.batchFirst) {
+        for (let b = 0; b < Bs; b++) {
+          for (let t = 0; t < T; t++) {
+            const src = ((q.b0 + b) * T + t) * I;
+            f.set(sub(xd, src, src + I), q.x / FLOAT + (t * Bs + b) * I);
+          }
+        }
+      } else {
+        for (let t = 0; t < T; t++) {
+          const src = (t * B + q.b0) * I;
+          f.set(sub(xd, src, src + Bs * I), q.x / FLOAT + t * Bs * I);
+        }
+      }
+      for (let idx = 0; idx < L * D; idx++) {
+        if (a.h0) {
+          const src = (idx * B + q.b0) * Hout;
+          f.set(sub(a.h0.data, src, src + Bs * Hout), q.h0 / FLOAT + idx * Bs * Hout);
+        }
+        if (a.c0) {
+          const src = (idx * B + q.b0) * H;
+          f.set(sub(a.c0.data, src, src + Bs * H), q.c0 / FLOAT + idx * Bs * H);
+        }
+      }
+      if (a.lengths) {
+        const i32 = e.i32();
+        const len = a.lengths.subarray(q.b0, q.b0 + Bs);
+        i32.set(len, q.lengths / 4);
+        for (const list of q.segs) {
+          for (const g of list) {
+            if (g.lengths === q.lengths) continue;
+            for (let b = 0; b < Bs; b++) i32[g.lengths / 4 + b] = len[b]! - g.t0;
+          }
+        }
+      }
+    }
+
+    e.parallel(threadLists());
+
+    // Copy out, interleaving the slices back.
+    const fo = e.f32();
+    const output = new Float32Array(T * B * W);
+    const hN = new Float32Array(L * D * B * Hout);
+    const cN = this.mode === 'LSTM' ? new Float32Array(L * D * B * H) : undefined;
+    for (const q of sl) {
+      const Bs = q.B;
+      const o = q.out[(L - 1) % 2]! / FLOAT;
+      if (this.batchFirst) {
+        for (let b = 0; b < Bs; b++) {
+          for (let t = 0; t < T; t++) {
+            const src = o + (t * Bs + b) * W;
+            output.set(fo.subarray(src, src + W), ((q.b0 + b) * T + t) * W);
+          }
+        }
+      } else {
+        for (let t = 0; t < T; t++) {
+          const src = o + t * Bs * W;
+          output.set(fo.subarray(src, src + Bs * W), (t * B + q.b0) * W);
+        }
+      }
+      for (let idx = 0; idx < L * D; idx++) {
+        const hs = q.hN / FLOAT + idx * Bs * Hout;
+        hN.set(fo.subarray(hs, hs + Bs * Hout), (idx * B + q.b0) * Hout);
+        if (cN) {
+          const cs = q.cN / FLOAT + idx * Bs * H;
+          cN.set(fo.subarray(cs, cs + Bs * H), (idx * B + q.b0) * H);
+        }
+      }
+    }
+    const res: ForwardResult = { output: new Tensor(output, a.oShape), hN: new Tensor(hN, a.hShape) };
+    if (cN) res.cN = new Tensor(cN, a.cShape);
+    return res;
+  }
+
+  /**
+   * The inference kernel call of layer l, direction d (pointers in bytes, 0 for none; `o` already offset to the
+   * direction's columns). The input's leading dimension follows from the layer.
+   */
+  private forwardCall(l: number, d: number, o: number, hN: number, cN: number, x: number, h0: number, c0: number,
+                      lengths: number, scratch: number, T: number, B: number): KernelCall {
+    const ld = this.layers[l]![d]!;
+    const W = this.numDirections * this.outputSize;
+    const ldx = l === 0 ? this.inputSize : W;
+    const H = this.hiddenSize;
+    const pb = this.paramBlock;
+    const P = (p?: ParamInfo): number => (p ? pb + p.offset * FLOAT : 0);
+    if (this.mode === 'LSTM') {
+      return { fn: 'lstm_forward', args: [o, W, hN, cN, x, ldx, h0, c0, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh),
+        P(ld.whr), lengths, scratch, T, B, ld.inputSize, H, this.projSize, d, 0] };
+    }
+    if (this.mode === 'GRU') {
+      return { fn: 'gru_forward', args: [o, W, hN, x, ldx, h0, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
+        scratch, T, B, ld.inputSize, H, d, 0, this.resetBefore ? 1 : 0] };
+    }
+    const act = this.mode === 'RNN_RELU' ? this.engine.constant('ACT_RELU') : this.engine.constant('ACT_TANH');
+    return { fn: 'rnn_forward', args: [o, W, hN, x, ldx, h0, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
+      scratch, T, B, ld.inputSize, H, act, d, 0] };
+  }
+
+  /** Estimated floating-point operations of an inference forward over T steps of B rows. */
+  private forwardFlops(T: number, B: number): number {
+    const G = this.mode === 'LSTM' ? 4 : this.mode === 'GRU' ? 3 : 1;
+    const H = this.hiddenSize;
+    const Hout = this.outputSize;
+    let flops = 0;
+    for (let l = 0; l < this.numLayers; l++) {
+      flops += this.numDirections * 2 * T * B *
+        (G * H * (this.layers[l]![0]!.inputSize + Hout) + (this.projSize ? H * Hout : 0));
+    }
+    return flops;
+  }
+
+  /**
+   * A bidirectional forward whose batch cannot be split (fewer than 3 rows): the two directions of each layer
+   * run at the same time on two threads (the very calls of one thread, each with its own scratch), one dispatch
+   * per layer, since a layer needs both directions of the one below. Undefined when not applicable.
+   */
+  private forwardDirections(a: ForwardArgs): ForwardResult | undefined {
+    const e = this.engine;
+    const { T, B } = a;
+    if (!this.bidirectional || e.threads < 2 || this.forwardFlops(T, B) < e.parallelMinFlops) return undefined;
+    const lay = this.ensureWork(T, B, false, 2);
+    this.copyIn(a, lay.x, lay.h0, lay.c0, lay.lengths);
+    const D = 2;
+    const Hout = this.outputSize;
+    const H = this.hiddenSize;
+    let input = lay.x;
+    let out = lay.out[0];
+    for (let l = 0; l < this.numLayers; l++) {
+      out = lay.out[l % 2]!;
+      const lists: KernelCall[][] = [];
+      for (let d = 0; d < D; d++) {
+        const idx = l * D + d;
+        lists.push([this.forwardCall(l, d, out + d * Hout * FLOAT, lay.hN + idx * B * Hout * FLOAT,
+          lay.cN + idx * B * H * FLOAT, input, a.h0 ? lay.h0 + idx * B * Hout * FLOAT : 0,
+          a.c0 ? lay.c0 + idx * B * H * FLOAT : 0, a.lengths ? lay.lengths : 0, d === 0 ? lay.scratch : lay.scratch2,
+          T, B)]);
+      }
+      e.parallel(lists);
+      input = out;
+    }
+    return this.copyOut(a, out, lay.hN, lay.cN);
   }
 
   /** Validates forward's arguments (shapes, finiteness, lengths) once. */
@@ -612,7 +914,8 @@ export abstract class RecurrentLayer extends WasmOwner {
    * of that forward's `output`, `hN` and `cN`; each may be omitted (zeros). Parameter gradients are accumulated
    * (added to what earlier calls left, as PyTorch's `.grad`; see {@link zeroGrad}) and returned under PyTorch's
    * names; the gradients of the input and of the initial states are returned too. The activations of the forward
-   * pass are consumed: a second backward needs a new training forward.
+   * pass are consumed: a second backward needs a new training forward. Runs on the calling thread only (training
+   * is not multi-threaded).
    */
   backward(upstream: { output?: TensorLike; hN?: TensorLike; cN?: TensorLike } = {},
            options: { recordGradNorms?: boolean; collectGrads?: boolean } = {}): BackwardResult {
@@ -744,7 +1047,7 @@ export abstract class RecurrentLayer extends WasmOwner {
   }
 
   /** @internal Lays out (and grows when needed) the work block for T steps of B rows. */
-  protected ensureWork(T: number, B: number, train: boolean): WorkLayout {
+  protected ensureWork(T: number, B: number, train: boolean, scratches = 1): WorkLayout {
     const D = this.numDirections;
     const L = this.numLayers;
     const Hout = this.outputSize;
@@ -760,6 +1063,7 @@ export abstract class RecurrentLayer extends WasmOwner {
       lengths: B * 4,
       scratch: this.scratchBytes(T, B, train),
     };
+    const scratchStride = alignUp(sizes.scratch);
     let off = 0;
     const place = (n: number): number => {
       const p = off;
@@ -768,12 +1072,14 @@ export abstract class RecurrentLayer extends WasmOwner {
     };
     const rel = {
       x: place(sizes.x), out0: place(sizes.out0), out1: place(sizes.out1), h0: place(sizes.h0), c0: place(sizes.c0),
-      hN: place(sizes.hN), cN: place(sizes.cN), lengths: place(sizes.lengths), scratch: place(sizes.scratch),
+      hN: place(sizes.hN), cN: place(sizes.cN), lengths: place(sizes.lengths),
+      scratch: place(scratchStride * scratches),
     };
     const w = this.reusableBlock('work', off);
     return {
       x: w + rel.x, out: [w + rel.out0, L > 1 ? w + rel.out1 : w + rel.out0], h0: w + rel.h0, c0: w + rel.c0,
-      hN: w + rel.hN, cN: w + rel.cN, lengths: w + rel.lengths, scratch: w + rel.scratch, bytes: off,
+      hN: w + rel.hN, cN: w + rel.cN, lengths: w + rel.lengths, scratch: w + rel.scratch,
+      scratch2: w + rel.scratch + (scratches > 1 ? scratchStride : 0), bytes: off,
     };
   }
 

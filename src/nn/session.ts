@@ -125,7 +125,8 @@ export class Session extends WasmOwner {
    * here too. The view stays valid until the memory grows: any call that allocates WebAssembly memory (creating
    * a model or session, a `forward` or `backward` larger than before, `loadStateDict`, `stateDict`, ...) may
    * detach it, after which it has length 0 and writes go nowhere: take it again after such calls (checking
-   * `view.length === 0` is enough). Do not use it after `dispose()`.
+   * `view.length === 0` is enough; a shared memory, with worker threads, grows in place and keeps it valid).
+   * Do not use it after `dispose()`.
    */
   inputView(): Float32Array {
     this.assertAlive();

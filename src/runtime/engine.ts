@@ -9,6 +9,7 @@
 import { InitError, NotInitializedError, OutOfMemoryError } from '../errors.js';
 import { Allocator, type AllocatorStats } from './allocator.js';
 import type { KernelExports } from './kernels.js';
+import { CTL_WORDS, ThreadPool, type KernelCall } from './threads.js';
 
 /** Which build of the kernels to run. */
 export type SimdFlavour = 'simd' | 'relaxed';
@@ -41,8 +42,43 @@ export interface InitOptions {
   simd?: 'auto' | SimdFlavour;
   /** Cap on the WebAssembly memory in bytes (default: the 4 GiB wasm32 limit). */
   maxMemoryBytes?: number;
-  /** Re-initialise even if an engine exists (the old engine's models stay bound to it). */
+  /**
+   * Re-initialise even if an engine exists (the old engine's models stay bound to it; its worker threads are
+   * terminated, so it runs on one thread from then on).
+   */
   force?: boolean;
+  /**
+   * Threads for forward inference (the calling thread included): a number >= 1, or `'auto'` (default):
+   * `os.availableParallelism()` capped at 4 in Node (the environment variable `RNN_WASM_THREADS`, if set to a
+   * positive integer, replaces that default), `navigator.hardwareConcurrency` capped at 4 where Web Workers over a
+   * shared memory can run (a cross-origin-isolated page's worker), else one. With more than one thread, the engine
+   * runs the shared-memory build of the kernels over a shared `WebAssembly.Memory` in this thread and in N-1
+   * workers (Node `worker_threads`, unref'ed so they never keep the process alive; elsewhere Web Workers from a
+   * Blob URL) and splits large batches across them. When the runtime cannot (no `SharedArrayBuffer`: a page
+   * without COOP/COEP headers; `Atomics.wait` forbidden on this thread: a browser's main thread, so run the model
+   * in a worker; no `Worker`), the engine runs on one thread and {@link Engine.threadingInfo} says why; nothing is
+   * printed. Training, sessions and small calls always run on the calling thread.
+   *
+   * With `'auto'`, `init()` does not wait for the workers (starting a Node worker takes 30-100 ms, more than the
+   * rest of a cold start): the engine runs on one thread until they are up, and {@link Engine.threadsReady}
+   * resolves then. A number > 1 makes `init()` wait for them.
+   */
+  threads?: 'auto' | number;
+  /**
+   * The shared-memory build (`rnn-simd-mt.wasm` or `rnn-relaxed-mt.wasm`, matching `simd`), as for `wasm`.
+   * Default: the one shipped in the package, unless `wasm` is given, in which case threads need this too.
+   */
+  wasmThreads?: WasmSource;
+}
+
+/** How many threads an engine runs forward passes on, and why not more. */
+export interface ThreadingInfo {
+  /** Threads in use (the calling thread included); 1 when single-threaded. */
+  threads: number;
+  /** Why the engine runs on one thread (or fewer than asked), when it does. */
+  reason?: string;
+  /** Whether the engine's memory is a shared `WebAssembly.Memory` (the -mt build). */
+  sharedMemory: boolean;
 }
 
 /** Runtime features found by {@link init}. */
@@ -91,10 +127,32 @@ export class Engine {
   private f32View: Float32Array;
   private i32View: Int32Array;
   private u8View: Uint8Array;
+  private pool: ThreadPool | undefined;
+  private reason: string | undefined;
+  private readonly shared: boolean;
+  private stopped = false;
+  private starting = false;
+
+  /**
+   * Resolves with {@link threadingInfo} once the worker threads are running, or have failed to start (then with
+   * the reason); at once when the engine has none to start. Forward calls before that run on the calling thread.
+   */
+  threadsReady: Promise<ThreadingInfo> = Promise.resolve({ threads: 1, sharedMemory: false });
+
+  /**
+   * Smallest estimated work of a forward call (floating-point operations, 2·T·B·gates·H·(I+H) summed over layers
+   * and directions) that is split across threads. Below it the cost of waking the workers (tens of µs, see
+   * bench/threads) is not worth it. Default 2^24 (about 0.6 ms of work on one core; waking a worker measured
+   * 15-160 µs, the most when its core was idle in a VM); in Node the environment
+   * variable `RNN_WASM_PARALLEL_MIN_FLOPS` replaces the default (0 splits every call: tests use it). Set it to
+   * `Infinity` to keep every call on the calling thread.
+   */
+  parallelMinFlops = 1 << 24;
 
   /** @internal */
   constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory, flavour: SimdFlavour, features: Features,
               maxMemoryBytes?: number) {
+    this.shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     this.k = instance.exports as unknown as KernelExports;
     this.memory = memory;
     this.flavour = flavour;
@@ -105,22 +163,84 @@ export class Engine {
     this.u8View = new Uint8Array(memory.buffer);
   }
 
+  // Growth detaches the views of a non-shared memory (their length drops to 0); a shared memory keeps the old
+  // views valid but short, and hands out a new, longer SharedArrayBuffer. Comparing lengths covers both.
+
   /** A Float32Array over the whole memory. Take it again after any call that may allocate (growth detaches). */
   f32(): Float32Array {
-    if (this.f32View.buffer !== this.memory.buffer) this.refresh();
+    if (this.u8View.byteLength !== this.memory.buffer.byteLength) this.refresh();
     return this.f32View;
   }
 
   /** An Int32Array over the whole memory (same caveat as {@link f32}). */
   i32(): Int32Array {
-    if (this.i32View.buffer !== this.memory.buffer) this.refresh();
+    if (this.u8View.byteLength !== this.memory.buffer.byteLength) this.refresh();
     return this.i32View;
   }
 
   /** A Uint8Array over the whole memory (same caveat as {@link f32}). */
   u8(): Uint8Array {
-    if (this.u8View.buffer !== this.memory.buffer) this.refresh();
+    if (this.u8View.byteLength !== this.memory.buffer.byteLength) this.refresh();
     return this.u8View;
+  }
+
+  /** Threads of forward inference, the calling thread included (1 when single-threaded). */
+  get threads(): number {
+    return this.pool?.threads ?? 1;
+  }
+
+  /** How many threads this engine uses and, when it uses one, why (see {@link InitOptions.threads}). */
+  threadingInfo(): ThreadingInfo {
+    const info: ThreadingInfo = { threads: this.threads, sharedMemory: this.shared };
+    if (this.reason !== undefined) info.reason = this.reason;
+    return info;
+  }
+
+  /**
+   * Stops the worker threads; the engine keeps working on the calling thread (its models stay usable).
+   * Idempotent. Workers never keep a Node process alive, so calling this is only needed to free them early.
+   */
+  terminateWorkers(): void {
+    if (this.starting) {
+      this.stopped = true; // the pool still starting is terminated when it arrives (see setThreading)
+      this.reason = 'the worker threads were terminated (engine.terminateWorkers())';
+    }
+    if (!this.pool) return;
+    this.pool.terminate();
+    this.release(this.pool.ctl);
+    this.pool = undefined;
+    this.reason = 'the worker threads were terminated (engine.terminateWorkers())';
+  }
+
+  /** @internal Attaches a started pool, or records why there is none. */
+  setThreading(pool: ThreadPool | undefined, reason: string | undefined, starting = false): void {
+    this.starting = starting;
+    if (this.stopped) {
+      if (pool) {
+        pool.terminate();
+        this.release(pool.ctl);
+      }
+      return; // keeps the reason terminateWorkers gave
+    }
+    this.pool = pool;
+    this.reason = reason;
+  }
+
+  /**
+   * @internal Runs `lists[0]` here and `lists[i]` on worker i (kernel calls with integer arguments), returning
+   * when all have finished. Throws {@link WorkerError} if a worker's call failed.
+   */
+  parallel(lists: KernelCall[][]): void {
+    if (!this.pool) {
+      for (const l of lists) for (const c of l) (this.k[c.fn as keyof KernelExports] as (...a: number[]) => void)(...c.args);
+      return;
+    }
+    this.pool.run(this.k as unknown as Record<string, unknown>, lists);
+  }
+
+  /** @internal Whether a worker list of these calls fits the control block. */
+  parallelFits(calls: KernelCall[]): boolean {
+    return this.pool ? this.pool.fits(calls) : true;
   }
 
   private refresh(): void {
@@ -151,6 +271,14 @@ export class Engine {
 }
 
 let current: Engine | undefined;
+
+/**
+ * How many threads the current engine runs forward passes on and, when one, why (no engine yet: one thread,
+ * reason `'not initialized'`). Never prints anything.
+ */
+export function threadingInfo(): ThreadingInfo {
+  return current ? current.threadingInfo() : { threads: 1, reason: 'not initialized', sharedMemory: false };
+}
 let pending: Promise<Engine> | undefined;
 
 /** The engine made by {@link init}; throws {@link NotInitializedError} before. */
@@ -174,6 +302,7 @@ export function init(options: InitOptions = {}): Promise<Engine> {
   if (pending && !options.force) return pending;
   const p = load(options).then(
     (e) => {
+      if (current && current !== e) current.terminateWorkers();
       current = e;
       pending = undefined;
       return e;
@@ -226,14 +355,27 @@ async function load(options: InitOptions): Promise<Engine> {
       !(Number.isFinite(options.maxMemoryBytes) && options.maxMemoryBytes > 0)) {
     throw new InitError(`options.maxMemoryBytes: expected a positive number, got ${options.maxMemoryBytes}`);
   }
+  const plan = await planThreads(options);
+  let shared: { module: WebAssembly.Module; memory: WebAssembly.Memory } | undefined;
+  let reason = plan.reason;
+  if (plan.threads > 1) {
+    try {
+      const module = await compile(options.wasmThreads ?? defaultLocation(`${flavour}-mt`));
+      const maxPages = options.maxMemoryBytes !== undefined
+        ? Math.max(16, Math.min(65536, Math.ceil(options.maxMemoryBytes / 65536))) : 65536;
+      shared = { module, memory: new WebAssembly.Memory({ initial: 16, maximum: maxPages, shared: true }) };
+    } catch (e) {
+      reason = `the shared-memory build could not be loaded: ${String(e)}`;
+    }
+  }
   let module: WebAssembly.Module;
   try {
-    module = await compile(options.wasm ?? defaultLocation(flavour));
+    module = shared ? shared.module : await compile(options.wasm ?? defaultLocation(flavour));
   } catch (e) {
     if (e instanceof InitError) throw e;
     throw new InitError(`could not load the WebAssembly module: ${String(e)}`, { cause: e });
   }
-  const memory = new WebAssembly.Memory({ initial: 16 });
+  const memory = shared ? shared.memory : new WebAssembly.Memory({ initial: 16 });
   let instance: WebAssembly.Instance;
   try {
     instance = await WebAssembly.instantiate(module, { env: { memory } });
@@ -244,10 +386,114 @@ async function load(options: InitOptions): Promise<Engine> {
     throw new OutOfMemoryError(`options.maxMemoryBytes ${options.maxMemoryBytes} is below the module's ` +
       `initial memory ${memory.buffer.byteLength}`);
   }
-  return new Engine(instance, memory, flavour, features, options.maxMemoryBytes);
+  const engine = new Engine(instance, memory, flavour, features, options.maxMemoryBytes);
+  // For test runs that want every call split (RNN_WASM_PARALLEL_MIN_FLOPS=0), Node only.
+  const minFlops = isNode() ? process.env.RNN_WASM_PARALLEL_MIN_FLOPS : undefined;
+  if (minFlops !== undefined && minFlops !== '' && Number(minFlops) >= 0) engine.parallelMinFlops = Number(minFlops);
+  if (shared) {
+    const n = plan.threads - 1;
+    const ctl = engine.alloc(n * CTL_WORDS * 4);
+    const start = async (): Promise<ThreadingInfo> => {
+      try {
+        const pool = isNode() ? await ThreadPool.startNode(shared.module, memory, ctl, n)
+          : await ThreadPool.startWeb(shared.module, memory, ctl, n);
+        engine.setThreading(pool, plan.reason);
+      } catch (e) {
+        engine.release(ctl);
+        engine.setThreading(undefined, `the worker threads could not start: ${String(e)}`);
+      }
+      return engine.threadingInfo();
+    };
+    if (typeof options.threads === 'number') {
+      await start();
+      engine.threadsReady = Promise.resolve(engine.threadingInfo());
+    } else {
+      engine.setThreading(undefined, 'the worker threads are starting (engine.threadsReady resolves when they run)',
+        true);
+      engine.threadsReady = start();
+    }
+  } else {
+    engine.setThreading(undefined, reason);
+    engine.threadsReady = Promise.resolve(engine.threadingInfo());
+  }
+  return engine;
 }
 
-function defaultLocation(flavour: SimdFlavour): URL {
+/** Decides how many threads to try and, when one, why. */
+async function planThreads(options: InitOptions): Promise<{ threads: number; reason?: string }> {
+  const t = options.threads ?? 'auto';
+  if (t !== 'auto' && !(Number.isInteger(t) && t >= 1 && t <= 256)) {
+    throw new InitError(`options.threads: expected 'auto' or an integer in [1, 256], got ${String(t)}`);
+  }
+  let want: number;
+  if (t === 'auto') {
+    if (!isNode()) {
+      const hc = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+      if (!webWorkersUsable()) {
+        return { threads: 1, reason: webThreadsUnavailable() ?? "threads: 'auto' found no way to start workers" };
+      }
+      if (!hc || hc <= 1) return { threads: 1, reason: "threads: 'auto' found one core" };
+      return { threads: Math.min(4, hc) };
+    }
+    const env = process.env.RNN_WASM_THREADS;
+    if (env !== undefined && env !== '' && options.threads === undefined) {
+      const v = Number(env);
+      if (!(Number.isInteger(v) && v >= 1 && v <= 256)) {
+        throw new InitError(`RNN_WASM_THREADS: expected an integer in [1, 256], got ${env}`);
+      }
+      want = v;
+    } else {
+      const os = await import(/* webpackIgnore: true */ 'node:os');
+      const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+      want = Math.min(4, cores);
+      if (want <= 1) return { threads: 1, reason: "threads: 'auto' found one core" };
+    }
+  } else {
+    want = t;
+  }
+  if (want === 1) return { threads: 1, reason: 'one thread requested' };
+  if (typeof SharedArrayBuffer === 'undefined') {
+    return { threads: 1, reason: 'SharedArrayBuffer is not available (browsers need cross-origin isolation: ' +
+      'COOP/COEP headers)' };
+  }
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+  } catch {
+    return { threads: 1, reason: 'Atomics.wait is not allowed on this thread (a browser main thread); run the ' +
+      'model in a Web Worker' };
+  }
+  if (!isNode() && !webWorkersUsable()) {
+    return { threads: 1, reason: webThreadsUnavailable() ?? 'this runtime has no Web Workers' };
+  }
+  if (options.wasm !== undefined && options.wasmThreads === undefined) {
+    return { threads: 1, reason: 'options.wasm was given without options.wasmThreads (the shared-memory build)' };
+  }
+  return { threads: want };
+}
+
+/** Why Web Workers over a shared memory cannot be used here, or undefined when they can. */
+function webThreadsUnavailable(): string | undefined {
+  if (typeof SharedArrayBuffer === 'undefined') {
+    return 'SharedArrayBuffer is not available (browsers need cross-origin isolation: COOP/COEP headers)';
+  }
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+  } catch {
+    return 'Atomics.wait is not allowed on this thread (a browser main thread); run the model in a Web Worker';
+  }
+  const g = globalThis as { Worker?: unknown; Blob?: unknown; URL?: { createObjectURL?: unknown } };
+  if (typeof g.Worker !== 'function') return 'this runtime has no Web Workers (Worker is not defined here)';
+  if (typeof g.Blob !== 'function' || typeof g.URL?.createObjectURL !== 'function') {
+    return 'this runtime cannot start a worker from a Blob URL';
+  }
+  return undefined;
+}
+
+function webWorkersUsable(): boolean {
+  return webThreadsUnavailable() === undefined;
+}
+
+function defaultLocation(flavour: string): URL {
   // src/runtime/engine.ts and dist/runtime/engine.js both sit two levels below the package root.
   return new URL(`../../build/rnn-${flavour}.wasm`, import.meta.url);
 }
