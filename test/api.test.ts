@@ -123,6 +123,22 @@ describe('validation', () => {
 describe('state dict', () => {
   const make = (): RecurrentLayer => new LSTM({ inputSize: 3, hiddenSize: 5, numLayers: 2, bidirectional: true, projSize: 2, seed: 7 });
 
+  it('refuses non-finite weights and doubles beyond float32, naming the tensor and element, writing nothing', () => {
+    const m = make();
+    const before = m.stateDict();
+    for (const [bad, what] of [[Number.NaN, /element 7 is NaN/], [-Infinity, /element 7 is -Infinity/],
+      [1e39, /element 7 is 1e\+39, beyond the float32 range/]] as const) {
+      const sd: Record<string, { shape: number[]; data: Float64Array }> = {};
+      for (const [k, t] of Object.entries(before)) sd[k] = { shape: t.shape, data: Float64Array.from(t.data) };
+      sd.weight_hh_l1_reverse!.data[7] = bad;
+      expect(() => m.loadStateDict(sd)).toThrow(StateDictError);
+      expect(() => m.loadStateDict(sd)).toThrow(what);
+      expect(() => m.loadStateDict(sd)).toThrow(/weight_hh_l1_reverse/);
+      for (const [k, t] of Object.entries(m.stateDict())) expect(maxAbsDiff(t.data, before[k]!.data), k).toBe(0);
+    }
+    m.dispose();
+  });
+
   it('lists PyTorch names and shapes in PyTorch order', () => {
     const m = make();
     const sd = m.stateDict();
