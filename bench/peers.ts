@@ -900,7 +900,9 @@ async function main(): Promise<void> {
         ...(f.skipped ? { note: `tfjs ${f.skipped}; ratio from its estimate` } : {}) });
     }
   }
-  for (const r of stream) {
+  // The issue's target is one session at hidden 128; the other rows are reported in the table, not judged.
+  // bench/stream measures the same overhead per API (step, step(x, { out }), views) in more rounds.
+  for (const r of stream.filter((q) => q.hidden === 128 && q.batch === 1)) {
     targets.push({ what: `streaming LSTM H${r.hidden} B${r.batch} step overhead (step ${fmt(1000 * r.ours.median, 2)} us, ` +
       `kernel alone ${fmt(1000 * r.kernel.median, 2)} us)`, value: r.overheadUs, goal: '< 2 us', ok: r.overheadUs < 2 });
   }
