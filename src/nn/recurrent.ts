@@ -167,7 +167,8 @@ export interface BackwardResult {
   gradNorms?: Tensor;
 }
 
-interface WorkLayout {
+/** Byte offsets of the buffers one forward pass (or one sub-batch of it) runs on. */
+interface PassBuffers {
   x: number;
   out: [number, number];
   h0: number;
@@ -176,6 +177,9 @@ interface WorkLayout {
   cN: number;
   lengths: number;
   scratch: number;
+}
+
+interface WorkLayout extends PassBuffers {
   /** A second scratch area (the same as `scratch` unless ensureWork was asked for two). */
   scratch2: number;
   bytes: number;
@@ -183,19 +187,10 @@ interface WorkLayout {
 
 const FLOAT = 4;
 
-
 /** One sub-batch of a multi-threaded forward pass: rows b0 .. b0+B-1, with its own work area. */
-interface Slice {
+interface Slice extends PassBuffers {
   b0: number;
   B: number;
-  x: number;
-  out: [number, number];
-  h0: number;
-  c0: number;
-  hN: number;
-  cN: number;
-  lengths: number;
-  scratch: number;
   /** Time segments [t0, t0+n) per direction, in processing order, with their shifted lengths (0: none). */
   segs: { t0: number; n: number; lengths: number }[][];
 }
