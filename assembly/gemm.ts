@@ -76,37 +76,47 @@ function row16(c0: usize, i0: usize, a0: usize, P: usize, q0: v128, q1: v128, q2
                l1: bool, l2: bool, l3: bool, K: i32): void {
   let x0 = seed(i0, 0, q0, l0), x1 = seed(i0, 16, q1, l1), x2 = seed(i0, 32, q2, l2);
   let y0 = f32x4.splat(0), y1 = f32x4.splat(0), y2 = f32x4.splat(0);
-  // Pointer-driven loops: V8 keeps a k counter and the address arithmetic as separate instructions otherwise.
-  let w = P, a = a0;
-  const aEnd = a0 + (<usize>(K & ~1) << 2);
-  while (a < aEnd) {
-    const s0 = v128.load32_splat(a), s1 = v128.load32_splat(a, 4);
-    x0 = madd(s0, v128.load(w, 0), x0); x1 = madd(s0, v128.load(w, 16), x1); x2 = madd(s0, v128.load(w, 32), x2);
-    y0 = madd(s1, v128.load(w, 64), y0); y1 = madd(s1, v128.load(w, 80), y1); y2 = madd(s1, v128.load(w, 96), y2);
-    w += 128; a += 8;
-  }
-  if (K & 1) {
-    const s0 = v128.load32_splat(a);
-    x0 = madd(s0, v128.load(w, 0), x0); x1 = madd(s0, v128.load(w, 16), x1); x2 = madd(s0, v128.load(w, 32), x2);
+  let z0 = seed(i0, 48, q3, l3), z1 = f32x4.splat(0), z2 = f32x4.splat(0), z3 = f32x4.splat(0);
+  // Both passes over each block of ROW_KB rows before the next block: the second reads the last 16 bytes of the
+  // 64-byte panel rows the first just brought into L1 (a whole 32 KiB panel at K = 512 would not stay there).
+  // Blocks are a multiple of 4 rows, so every accumulator sums its k in the same order as without blocks.
+  for (let k0 = 0; k0 < K; k0 += ROW_KB) {
+    const kn = min(ROW_KB, K - k0);
+    // Pointer-driven loops: V8 keeps a k counter and the address arithmetic as separate instructions otherwise.
+    let w = P + (<usize>k0 << 6), a = a0 + (<usize>k0 << 2);
+    const aEnd = a + (<usize>(kn & ~1) << 2);
+    while (a < aEnd) {
+      const s0 = v128.load32_splat(a), s1 = v128.load32_splat(a, 4);
+      x0 = madd(s0, v128.load(w, 0), x0); x1 = madd(s0, v128.load(w, 16), x1); x2 = madd(s0, v128.load(w, 32), x2);
+      y0 = madd(s1, v128.load(w, 64), y0); y1 = madd(s1, v128.load(w, 80), y1); y2 = madd(s1, v128.load(w, 96), y2);
+      w += 128; a += 8;
+    }
+    if (kn & 1) {
+      const s0 = v128.load32_splat(a);
+      x0 = madd(s0, v128.load(w, 0), x0); x1 = madd(s0, v128.load(w, 16), x1); x2 = madd(s0, v128.load(w, 32), x2);
+    }
+    w = P + 48 + (<usize>k0 << 6);
+    const ab = a0 + (<usize>k0 << 2);
+    let k = 0;
+    for (; k + 4 <= kn; k += 4) {
+      const ka = <usize>k << 2;
+      z0 = madd(v128.load32_splat(ab + ka), v128.load(w, 0), z0);
+      z1 = madd(v128.load32_splat(ab + ka, 4), v128.load(w, 64), z1);
+      z2 = madd(v128.load32_splat(ab + ka, 8), v128.load(w, 128), z2);
+      z3 = madd(v128.load32_splat(ab + ka, 12), v128.load(w, 192), z3);
+      w += 256;
+    }
+    for (; k < kn; k++) {
+      z0 = madd(v128.load32_splat(ab + (<usize>k << 2)), v128.load(w), z0);
+      w += 64;
+    }
   }
   v128.store(c0, f32x4.add(x0, y0), 0); v128.store(c0, f32x4.add(x1, y1), 16); v128.store(c0, f32x4.add(x2, y2), 32);
-  let z0 = seed(i0, 48, q3, l3), z1 = f32x4.splat(0), z2 = f32x4.splat(0), z3 = f32x4.splat(0);
-  w = P + 48;
-  let k = 0;
-  for (; k + 4 <= K; k += 4) {
-    const ka = <usize>k << 2;
-    z0 = madd(v128.load32_splat(a0 + ka), v128.load(w, 0), z0);
-    z1 = madd(v128.load32_splat(a0 + ka, 4), v128.load(w, 64), z1);
-    z2 = madd(v128.load32_splat(a0 + ka, 8), v128.load(w, 128), z2);
-    z3 = madd(v128.load32_splat(a0 + ka, 12), v128.load(w, 192), z3);
-    w += 256;
-  }
-  for (; k < K; k++) {
-    z0 = madd(v128.load32_splat(a0 + (<usize>k << 2)), v128.load(w), z0);
-    w += 64;
-  }
   v128.store(c0, f32x4.add(f32x4.add(z0, z1), f32x4.add(z2, z3)), 48);
 }
+
+/** Rows of a single-row block (a multiple of 4): 256 rows of a 16-wide panel are 16 KiB. */
+const ROW_KB: i32 = 256;
 
 function panel12(C: usize, ldc: usize, I0: usize, ldi: usize, nI: i32, b1: usize, b2: usize,
                  A: usize, lda: usize, P: usize, M: i32, K: i32): void {
