@@ -1,0 +1,264 @@
+/**
+ * Dense float64 linear algebra for the analysis and classical modules: input checking, products, and the
+ * decompositions, which come from `ml-matrix` (a JAMA port: Householder Hessenberg reduction and the shifted QR
+ * algorithm for eigenvalues, Golub-Kahan SVD). Everything here is float64 on small matrices (a hidden size of a
+ * few hundred at most); the WebAssembly engine is not involved.
+ * @module
+ */
+import { EigenvalueDecomposition, Matrix, SingularValueDecomposition, solve as mlSolve } from 'ml-matrix';
+import { InvalidArgumentError, ShapeError } from '../errors.js';
+
+export { Matrix };
+
+/**
+ * A real matrix as the analysis functions accept it: rows of numbers (`number[][]`, `Float64Array[]`), a flat
+ * row-major array with its shape (a {@link Tensor} or `{ data, shape: [rows, cols] }`), or an ml-matrix `Matrix`.
+ */
+export type MatrixInput =
+  | Matrix
+  | ArrayLike<ArrayLike<number>>
+  | { readonly data: ArrayLike<number>; readonly shape: readonly number[] };
+
+/** Complex numbers as two parallel arrays: z[i] = re[i] + j im[i]. */
+export interface ComplexArray {
+  /** Real parts. */
+  re: Float64Array;
+  /** Imaginary parts. */
+  im: Float64Array;
+}
+
+/** Shape constraints for {@link toMatrix}. */
+export interface MatrixShape {
+  /** Required number of rows. */
+  rows?: number;
+  /** Required number of columns. */
+  cols?: number;
+  /** Rows must equal columns. */
+  square?: boolean;
+}
+
+function isMatrixLikeObject(m: unknown): m is { data: ArrayLike<number>; shape: readonly number[] } {
+  return typeof m === 'object' && m !== null && 'data' in m && 'shape' in m;
+}
+
+/**
+ * Converts `m` to a fresh float64 `Matrix`, checking that it is rectangular, finite and of the asked shape.
+ * @param name argument name used in error messages
+ * @throws {ShapeError} when `m` is not a rectangular matrix of the asked shape
+ * @throws {InvalidArgumentError} when an entry is not a finite number
+ */
+export function toMatrix(name: string, m: MatrixInput, shape: MatrixShape = {}): Matrix {
+  let out: Matrix;
+  if (Matrix.isMatrix(m)) {
+    out = (m as Matrix).clone();
+  } else if (isMatrixLikeObject(m)) {
+    const s = m.shape;
+    if (s.length !== 2 || m.data.length !== s[0]! * s[1]!) {
+      throw new ShapeError(name, `expected a flat row-major matrix with shape [rows, cols] and rows*cols entries, ` +
+        `got shape [${Array.from(s).join(', ')}] with ${m.data.length} entries`);
+    }
+    const [r, c] = [s[0]!, s[1]!];
+    out = new Matrix(r, c);
+    for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out.set(i, j, Number(m.data[i * c + j]));
+  } else if (m !== null && typeof m === 'object' && typeof (m as ArrayLike<unknown>).length === 'number') {
+    const rows = m as ArrayLike<ArrayLike<number>>;
+    const r = rows.length;
+    const c = r > 0 && rows[0] != null && typeof rows[0].length === 'number' ? rows[0].length : -1;
+    if (r === 0 || c <= 0) throw new ShapeError(name, `expected a non-empty matrix (rows of numbers), got ${r} rows`);
+    out = new Matrix(r, c);
+    for (let i = 0; i < r; i++) {
+      const row = rows[i];
+      if (row == null || typeof row.length !== 'number' || row.length !== c) {
+        throw new ShapeError(name, `expected every row to have ${c} entries; row ${i} has ` +
+          `${row == null || typeof row.length !== 'number' ? 'none' : row.length}`);
+      }
+      for (let j = 0; j < c; j++) out.set(i, j, Number(row[j]));
+    }
+  } else {
+    throw new InvalidArgumentError(name, `expected a matrix (number[][], { data, shape: [rows, cols] } or Matrix), ` +
+      `got ${m === null ? 'null' : typeof m}`);
+  }
+  const { rows, columns } = out;
+  if (rows === 0 || columns === 0) throw new ShapeError(name, `expected a non-empty matrix, got ${rows}x${columns}`);
+  if (shape.square && rows !== columns) {
+    throw new ShapeError(name, `expected a square matrix, got ${rows}x${columns}`, [rows, rows], [rows, columns]);
+  }
+  if ((shape.rows !== undefined && rows !== shape.rows) || (shape.cols !== undefined && columns !== shape.cols)) {
+    const er = shape.rows ?? rows, ec = shape.cols ?? columns;
+    throw new ShapeError(name, `expected shape [${er}, ${ec}], got [${rows}, ${columns}]`, [er, ec], [rows, columns]);
+  }
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < columns; j++) {
+      if (!Number.isFinite(out.get(i, j))) {
+        throw new InvalidArgumentError(name, `entry [${i}, ${j}] is ${out.get(i, j)}; expected finite numbers`);
+      }
+    }
+  }
+  return out;
+}
+
+/** Rows of `m` as plain arrays (the form results are returned in). */
+export function toRows(m: Matrix): number[][] {
+  return m.to2DArray();
+}
+
+/** The n x n identity. */
+export function identity(n: number): Matrix {
+  return Matrix.eye(n, n);
+}
+
+/** A B (checked shapes). */
+export function matmul(A: Matrix, B: Matrix): Matrix {
+  if (A.columns !== B.rows) throw new ShapeError('B', `expected ${A.columns} rows to multiply a ${A.rows}x${A.columns} matrix, got ${B.rows}`);
+  return A.mmul(B);
+}
+
+/**
+ * Eigenvalues of a real square matrix, sorted by decreasing modulus (then by decreasing real part, then by
+ * decreasing imaginary part, so a complex pair appears as a + jb before a - jb).
+ * Accuracy: a simple eigenvalue to about eps ||A|| / (its condition number); a defective one of multiplicity m
+ * only to about (eps ||A||)^(1/m), as for every backward-stable method (LAPACK's included).
+ */
+export function eigenvalues(A: Matrix): ComplexArray {
+  const e = new EigenvalueDecomposition(A, { assumeSymmetric: false });
+  return sortComplex(Float64Array.from(e.realEigenvalues), Float64Array.from(e.imaginaryEigenvalues)).values;
+}
+
+/** Eigen decomposition with (complex) eigenvectors: A v_i = lambda_i v_i, columns of `vectors`, unit 2-norm. */
+export interface EigenDecomposition {
+  /** Eigenvalues, sorted as {@link eigenvalues} sorts them. */
+  values: ComplexArray;
+  /** vectors.re[i][k] + j vectors.im[i][k] is component i of eigenvector k. */
+  vectors: { re: number[][]; im: number[][] };
+}
+
+/**
+ * Eigenvalues and eigenvectors of a real square matrix. ml-matrix returns real Schur-like vectors (for a pair
+ * a +- jb, columns u and w with A(u + jw) = (a + jb)(u + jw)); they are turned into complex vectors here and
+ * scaled to unit 2-norm. For a defective matrix the vectors of a repeated eigenvalue are (nearly) parallel.
+ */
+export function eig(A: Matrix): EigenDecomposition {
+  const n = A.rows;
+  const e = new EigenvalueDecomposition(A, { assumeSymmetric: false });
+  const re = e.realEigenvalues, im = e.imaginaryEigenvalues;
+  const V = e.eigenvectorMatrix;
+  const vre: number[][] = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  const vim: number[][] = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (let k = 0; k < n; k++) {
+    if (im[k] === 0) {
+      for (let i = 0; i < n; i++) vre[i]![k] = V.get(i, k);
+    } else if (im[k]! > 0) {
+      for (let i = 0; i < n; i++) {
+        vre[i]![k] = V.get(i, k); vim[i]![k] = V.get(i, k + 1);
+        vre[i]![k + 1] = V.get(i, k); vim[i]![k + 1] = -V.get(i, k + 1);
+      }
+      k++;
+    }
+  }
+  for (let k = 0; k < n; k++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += vre[i]![k]! ** 2 + vim[i]![k]! ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let i = 0; i < n; i++) { vre[i]![k]! *= inv; vim[i]![k]! *= inv; }
+  }
+  const { values, order } = sortComplex(Float64Array.from(re), Float64Array.from(im));
+  return {
+    values,
+    vectors: {
+      re: vre.map((row) => order.map((k) => row[k]!)),
+      im: vim.map((row) => order.map((k) => row[k]!)),
+    },
+  };
+}
+
+function sortComplex(re: Float64Array, im: Float64Array): { values: ComplexArray; order: number[] } {
+  const order = Array.from(re, (_, i) => i);
+  const mod = (i: number): number => Math.hypot(re[i]!, im[i]!);
+  // Ties in modulus within a relative 1e-12 count as equal so that rounding does not split a conjugate pair.
+  order.sort((a, b) => {
+    const ma = mod(a), mb = mod(b);
+    if (Math.abs(ma - mb) > 1e-12 * Math.max(ma, mb, 1e-300)) return mb - ma;
+    if (re[a] !== re[b]) return re[b]! - re[a]!;
+    return im[b]! - im[a]!;
+  });
+  return {
+    values: { re: Float64Array.from(order, (i) => re[i]!), im: Float64Array.from(order, (i) => im[i]!) },
+    order,
+  };
+}
+
+/** Singular values of any real matrix, in decreasing order (min(rows, cols) of them). */
+export function singularValues(A: Matrix): Float64Array {
+  // ml-matrix's SVD wants rows >= cols for its economy form; the singular values of A and A^T are the same.
+  const M = A.rows >= A.columns ? A : A.transpose();
+  const s = new SingularValueDecomposition(M, { computeLeftSingularVectors: false, computeRightSingularVectors: false });
+  return Float64Array.from(s.diagonal).sort().reverse();
+}
+
+/** Spectral norm ||A||_2 = sigma_max(A). */
+export function spectralNorm(A: Matrix): number {
+  return singularValues(A)[0]!;
+}
+
+/** Default rank tolerance, NumPy's `matrix_rank`: sigma_max * max(rows, cols) * eps (eps = 2^-52). */
+export function defaultRankTolerance(A: Matrix, sigma: Float64Array = singularValues(A)): number {
+  return (sigma[0] ?? 0) * Math.max(A.rows, A.columns) * Number.EPSILON;
+}
+
+/** Numerical rank: the number of singular values above `tol` (default {@link defaultRankTolerance}). */
+export function rank(A: Matrix, tol?: number): number {
+  const s = singularValues(A);
+  const t = tol ?? defaultRankTolerance(A, s);
+  let r = 0;
+  for (const v of s) if (v > t) r++;
+  return r;
+}
+
+/**
+ * Solves A X = B for square non-singular A (LU with partial pivoting).
+ * @throws {InvalidArgumentError} when A is singular to working precision
+ */
+export function solve(A: Matrix, B: Matrix, name = 'A'): Matrix {
+  if (A.rows !== A.columns) throw new ShapeError(name, `expected a square matrix, got ${A.rows}x${A.columns}`);
+  if (B.rows !== A.rows) throw new ShapeError('B', `expected ${A.rows} rows, got ${B.rows}`);
+  const s = singularValues(A);
+  if (!(s[s.length - 1]! > s[0]! * A.rows * Number.EPSILON)) {
+    throw new InvalidArgumentError(name, `is singular to working precision (condition number ${(s[0]! / s[s.length - 1]!).toExponential(2)})`);
+  }
+  return mlSolve(A, B);
+}
+
+/**
+ * Complex linear solve (A_re + j A_im)(X_re + j X_im) = (B_re + j B_im), through the real form
+ * [[A_re, -A_im], [A_im, A_re]] [X_re; X_im] = [B_re; B_im] (twice the size, same conditioning).
+ */
+export function solveComplex(Are: Matrix, Aim: Matrix, Bre: Matrix, Bim: Matrix): { re: Matrix; im: Matrix } {
+  const n = Are.rows, m = Bre.columns;
+  const M = new Matrix(2 * n, 2 * n), R = new Matrix(2 * n, m);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      const a = Are.get(i, j), b = Aim.get(i, j);
+      M.set(i, j, a); M.set(i, j + n, -b); M.set(i + n, j, b); M.set(i + n, j + n, a);
+    }
+    for (let j = 0; j < m; j++) { R.set(i, j, Bre.get(i, j)); R.set(i + n, j, Bim.get(i, j)); }
+  }
+  const X = mlSolve(M, R);
+  return { re: X.subMatrix(0, n - 1, 0, m - 1), im: X.subMatrix(n, 2 * n - 1, 0, m - 1) };
+}
+
+/** A^k for an integer k >= 0 (repeated squaring). */
+export function matrixPower(A: Matrix, k: number): Matrix {
+  if (!Number.isInteger(k) || k < 0) throw new InvalidArgumentError('k', `expected an integer >= 0, got ${k}`);
+  let result = identity(A.rows), base = A.clone(), e = k;
+  while (e > 0) {
+    if (e & 1) result = result.mmul(base);
+    e = Math.floor(e / 2);
+    if (e > 0) base = base.mmul(base);
+  }
+  return result;
+}
+
+/** A Float64Array (or number array) of length n as an n x 1 column. */
+export function column(v: ArrayLike<number>): Matrix {
+  return Matrix.columnVector(Array.from(v));
+}
