@@ -5,7 +5,9 @@
  * few hundred at most); the WebAssembly engine is not involved.
  * @module
  */
-import { EigenvalueDecomposition, Matrix, SingularValueDecomposition, solve as mlSolve } from 'ml-matrix';
+import {
+  CholeskyDecomposition, EigenvalueDecomposition, LuDecomposition, Matrix, SingularValueDecomposition, solve as mlSolve,
+} from 'ml-matrix';
 import { InvalidArgumentError, ShapeError } from '../errors.js';
 
 export { Matrix };
@@ -261,4 +263,105 @@ export function matrixPower(A: Matrix, k: number): Matrix {
 /** A Float64Array (or number array) of length n as an n x 1 column. */
 export function column(v: ArrayLike<number>): Matrix {
   return Matrix.columnVector(Array.from(v));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Additions for the linear dynamical-system analysis (spectra, Lyapunov, control, frequency).
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Thin singular value decomposition A = U diag(s) V^T, k = min(rows, cols). */
+export interface Svd {
+  /** rows x k, orthonormal columns (left singular vectors). */
+  U: Matrix;
+  /** The k singular values, decreasing. */
+  s: Float64Array;
+  /** cols x k, orthonormal columns (right singular vectors). */
+  V: Matrix;
+}
+
+/**
+ * Thin SVD A = U diag(s) V^T of any real matrix (ml-matrix's Golub-Kahan SVD; a wide matrix is decomposed through
+ * its transpose, A^T = V diag(s) U^T). Singular values decrease; vectors are determined up to sign (and up to a
+ * rotation within a repeated singular value).
+ */
+export function svd(A: Matrix): Svd {
+  if (A.rows >= A.columns) {
+    const d = new SingularValueDecomposition(A);
+    return { U: d.leftSingularVectors, s: Float64Array.from(d.diagonal), V: d.rightSingularVectors };
+  }
+  const d = new SingularValueDecomposition(A.transpose());
+  return { U: d.rightSingularVectors, s: Float64Array.from(d.diagonal), V: d.leftSingularVectors };
+}
+
+/** Eigen decomposition of a real symmetric matrix: A = Q diag(values) Q^T. */
+export interface SymmetricEigen {
+  /** Eigenvalues in increasing order. */
+  values: Float64Array;
+  /** Orthonormal eigenvectors, column k belonging to values[k]. */
+  vectors: Matrix;
+}
+
+/**
+ * Eigenvalues and orthonormal eigenvectors of the symmetric part (A + A^T)/2 of a square matrix (ml-matrix's
+ * tridiagonal QL algorithm), eigenvalues increasing.
+ */
+export function symmetricEigen(A: Matrix): SymmetricEigen {
+  const S = A.clone().add(A.transpose()).mul(0.5);
+  const e = new EigenvalueDecomposition(S, { assumeSymmetric: true });
+  const vals = e.realEigenvalues;
+  const order = Array.from(vals, (_, i) => i).sort((a, b) => vals[a]! - vals[b]!);
+  const V = e.eigenvectorMatrix;
+  const Q = new Matrix(A.rows, A.rows);
+  order.forEach((k, c) => { for (let i = 0; i < A.rows; i++) Q.set(i, c, V.get(i, k)); });
+  return { values: Float64Array.from(order, (k) => vals[k]!), vectors: Q };
+}
+
+/** Spectral radius rho(A) = max_i |lambda_i(A)|. */
+export function spectralRadius(A: Matrix): number {
+  const { re, im } = eigenvalues(A);
+  let r = 0;
+  for (let i = 0; i < re.length; i++) r = Math.max(r, Math.hypot(re[i]!, im[i]!));
+  return r;
+}
+
+/** Frobenius norm ||A||_F = sqrt(sum_ij a_ij^2). */
+export function frobeniusNorm(A: Matrix): number {
+  let s = 0;
+  for (let i = 0; i < A.rows; i++) for (let j = 0; j < A.columns; j++) s += A.get(i, j) ** 2;
+  return Math.sqrt(s);
+}
+
+/**
+ * Solves A X = B by LU with partial pivoting only (no SVD condition check, unlike {@link solve}: meant for large
+ * structured systems where an SVD would dominate the cost).
+ * @param pivotTol relative pivot threshold: the system counts as singular when min_k |u_kk| <= pivotTol max_k |u_kk|
+ *   (default 0: only an exactly zero pivot)
+ * @throws {InvalidArgumentError} naming `name` when the system is singular by that test or the result is not finite
+ */
+export function solveLu(A: Matrix, B: Matrix, name = 'A', pivotTol = 0): Matrix {
+  const lu = new LuDecomposition(A);
+  let mn = Infinity, mx = 0;
+  const U = lu.upperTriangularMatrix;
+  for (let k = 0; k < U.rows; k++) { const u = Math.abs(U.get(k, k)); mn = Math.min(mn, u); mx = Math.max(mx, u); }
+  if (lu.isSingular() || !(mn > pivotTol * mx)) {
+    throw new InvalidArgumentError(name, `the linear system is singular to working precision (smallest LU pivot ` +
+      `${mn.toExponential(2)}, largest ${mx.toExponential(2)})`);
+  }
+  const X = lu.solve(B);
+  for (let i = 0; i < X.rows; i++) {
+    for (let j = 0; j < X.columns; j++) {
+      if (!Number.isFinite(X.get(i, j))) throw new InvalidArgumentError(name, 'the linear system is singular to working precision (non-finite solution)');
+    }
+  }
+  return X;
+}
+
+/**
+ * Cholesky factor L (lower triangular, A = L L^T) of the symmetric part of A, or `null` when it is not positive
+ * definite.
+ */
+export function cholesky(A: Matrix): Matrix | null {
+  const S = A.clone().add(A.transpose()).mul(0.5);
+  const c = new CholeskyDecomposition(S);
+  return c.isPositiveDefinite() ? c.lowerTriangularMatrix : null;
 }

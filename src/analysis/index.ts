@@ -1,0 +1,32 @@
+/**
+ * Analysis of recurrent nets as dynamical systems (float64, independent of the WebAssembly engine).
+ * @module
+ */
+
+// ---- linear algebra core ---------------------------------------------------------------------------------------
+export type { ComplexArray, MatrixInput } from './linalg.js';
+
+// ---- linear analysis: spectra, transient growth, modes ----------------------------------------------------------
+export { modalDecomposition, spectrum, transientGrowth } from './spectra.js';
+export type {
+  Complex, ModalDecomposition, ModalOptions, Mode, SpectrumResult, TransientGrowthOptions, TransientGrowthResult,
+} from './spectra.js';
+
+// ---- linear analysis: Lyapunov equations and certificates -------------------------------------------------------
+export {
+  LYAPUNOV_DIRECT_MAX_N, lyapunovCertificate, lyapunovFunction, lyapunovValue, solveDiscreteLyapunov,
+} from './lyapunov.js';
+export type { DiscreteLyapunovOptions, LyapunovCertificate, LyapunovCertificateOptions } from './lyapunov.js';
+
+// ---- linear analysis: controllability, observability, Gramians --------------------------------------------------
+export {
+  controllability, controllabilityGramian, controllabilityMatrix, observability, observabilityGramian,
+  observabilityMatrix,
+} from './control.js';
+export type { GramianOptions, RankOptions, RankResult } from './control.js';
+
+// ---- linear analysis: frequency response ------------------------------------------------------------------------
+export { frequencyResponse } from './frequency.js';
+export type { FrequencyResponse, FrequencyResponseOptions, StateSpaceSystem } from './frequency.js';
+
+// ---- nonlinear analysis (added separately) ----------------------------------------------------------------------
