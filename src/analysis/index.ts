@@ -29,4 +29,15 @@ export type { GramianOptions, RankOptions, RankResult } from './control.js';
 export { frequencyResponse } from './frequency.js';
 export type { FrequencyResponse, FrequencyResponseOptions, StateSpaceSystem } from './frequency.js';
 
-// ---- nonlinear analysis (added separately) ----------------------------------------------------------------------
+// ---- nonlinear analysis: cell maps, fixed points, gradient flow, signals ----------------------------------------
+export * from './dynamics-index.js';
+
+// ---- Lyapunov certificate checked on the nonlinear net ----------------------------------------------------------
+export { lyapunovAlongTrajectories } from './lyapunov-trajectories.js';
+export type { LyapunovTrajectoryCheck, LyapunovTrajectoryOptions } from './lyapunov-trajectories.js';
+
+// ---- report (text, HTML with SVG plots) ---------------------------------------------------------------------------
+export { analyzeModel, formatReport, renderReportHtml } from './report.js';
+export type { AnalysisReport, AnalyzeOptions, BlockSpectrum } from './report.js';
+export { linePlot, scatterPlot } from './svg.js';
+export type { LineSeries, PlotOptions, ScatterPoint } from './svg.js';
