@@ -47,18 +47,27 @@ export interface AnalyzeOptions {
 export interface BlockSpectrum {
   /** `W_hh` for a vanilla RNN, else `W_h<gate>` (LSTM gates i, f, g, o; GRU r, z, n). */
   name: string;
+  /** Eigenvalues, singular values, spectral radius and norm, condition number of the block. */
   spectrum: SpectrumResult;
 }
 
 /** What {@link analyzeModel} returns. */
 export interface AnalysisReport {
+  /** The model's architecture and what was analysed. */
   model: {
+    /** Cell mode ('RNN_TANH', 'RNN_RELU', 'LSTM', 'GRU'). */
     mode: string;
+    /** The model's input size (of layer 0). */
     inputSize: number;
+    /** Hidden size H. */
     hiddenSize: number;
+    /** Stacked layers. */
     numLayers: number;
+    /** 1 or 2. */
     numDirections: number;
+    /** Analysed layer. */
     layer: number;
+    /** Analysed direction. */
     direction: number;
     /** State size of the analysed map: H, or 2H for an LSTM (state (h, c)). */
     stateSize: number;
@@ -73,10 +82,13 @@ export interface AnalysisReport {
   linearization: {
     /** Where: `fixed point k` or `origin`. */
     at: string;
+    /** The state s the cell map was linearized at. */
     state: Float64Array;
     /** Spectrum of the state Jacobian A = ds_t/ds_{t-1}. */
     spectrum: SpectrumResult;
+    /** Rank of [B, AB, ..., A^(n-1) B] (B = ds_t/dx_t) out of n, with the SVD tolerance used. */
     controllability: { rank: number; n: number; tolerance: number };
+    /** Rank of [C; CA; ...; CA^(n-1)] out of n (C the readout), with the SVD tolerance used. */
     observability: { rank: number; n: number; tolerance: number };
     /**
      * V(s) = (s - s*)^T P (s - s*) with A^T P A - P = -I certifies local stability when P > 0. minEigenvalue is
@@ -88,6 +100,7 @@ export interface AnalysisReport {
   };
   /** LSTM only: forget-gate time constants over the input sequence. */
   timeConstants: { unit: number; meanForget: number; tau: number; halfLife: number }[] | null;
+  /** ||prod_{t=k+1}^{T} ds_t/ds_{t-1}||_2 against the lag T - k over the input sequence, with the verdict. */
   gradientFlow: GradientFlow;
 }
 

@@ -19,7 +19,9 @@ export interface LineSeries {
 
 /** One point of a scatter plot. */
 export interface ScatterPoint {
+  /** Horizontal coordinate (data units). */
   x: number;
+  /** Vertical coordinate (data units). */
   y: number;
   /** Fill colour (CSS); default the first palette colour. */
   color?: string;
@@ -31,11 +33,15 @@ export interface ScatterPoint {
 
 /** Options common to both plots. */
 export interface PlotOptions {
+  /** Title above the plot. */
   title: string;
+  /** Label under the x axis. */
   xLabel?: string;
+  /** Label beside the y axis. */
   yLabel?: string;
-  /** Pixel size, default 480 x 320. */
+  /** Width in pixels (default 480). */
   width?: number;
+  /** Height in pixels (default 320). */
   height?: number;
 }
 
