@@ -8,7 +8,7 @@
 
 import { madd } from './simd';
 import { vsigmoid, vtanh } from './activations';
-import { gemm_forward, panel_forward } from './gemm';
+import { gemm_forward, panel_forward, panel_cols } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { pack_transpose } from './pack';
 import { colsum_forward, zero_f32 } from './simd';
@@ -56,60 +56,33 @@ function stepResetBefore(hn: usize, train: bool, rh: usize, gx: usize, hp: usize
                          K: i32, B: i32, nP: i32): void {
   const Np = nP * 12;
   const rowG = <usize>Np << 2, rowH = <usize>ldh << 2;
+  // Pass 1: a_{r,z} = gx_{r,z} + b_h{r,z} + W_h{r,z} h, the first 8 columns of each panel read in place, in gx.
   for (let p = 0; p < nP; p++) {
     const Wp = W + (<usize>(p * K * 12) << 2);
     const offG = <usize>(p * 12) << 2, offU = <usize>(p * 4) << 2;
-    const br = bhh ? v128.load(bhh + offG) : f32x4.splat(0), bz = bhh ? v128.load(bhh + offG, 16) : f32x4.splat(0);
+    const g = gx + offG;
+    panel_cols(g, rowG, g, rowG, true, bhh ? bhh + offG : 0, hp, rowH, Wp, 48, B, K, 2);
     for (let b = 0; b < B; b++) {
-      const g0 = gx + <usize>b * rowG + offG;
-      const a0 = hp + <usize>b * rowH;
-      let x0 = v128.load(g0), x1 = v128.load(g0, 16);
-      let y0 = f32x4.splat(0), y1 = f32x4.splat(0);
-      let w = Wp;
-      let k = 0;
-      for (; k + 2 <= K; k += 2) {
-        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-        const s1 = v128.load32_splat(a0 + (<usize>k << 2), 4);
-        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
-        y0 = madd(s1, v128.load(w, 48), y0); y1 = madd(s1, v128.load(w, 64), y1);
-        w += 96;
-      }
-      if (k < K) {
-        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
-      }
-      const r = vsigmoid(f32x4.add(f32x4.add(x0, y0), br));
-      const z = vsigmoid(f32x4.add(f32x4.add(x1, y1), bz));
+      const g0 = g + <usize>b * rowG;
+      const r = vsigmoid(v128.load(g0)), z = vsigmoid(v128.load(g0, 16));
       v128.store(g0, r); v128.store(g0, z, 16);
-      v128.store(rh + <usize>b * rowH + offU, f32x4.mul(r, v128.load(a0 + offU)));
+      const u = <usize>b * rowH + offU;
+      v128.store(rh + u, f32x4.mul(r, v128.load(hp + u)));
     }
   }
+  // Pass 2: a_n = gx_n + b_hn + W_hn (r * h), the last 4 columns, in gx; n replaces it there.
   for (let p = 0; p < nP; p++) {
     const Wp = W + (<usize>(p * K * 12) << 2);
     const offG = <usize>(p * 12) << 2, offU = <usize>(p * 4) << 2;
-    const bn = bhh ? v128.load(bhh + offG, 32) : f32x4.splat(0);
+    const g = gx + offG;
+    panel_cols(g + 32, rowG, g + 32, rowG, true, bhh ? bhh + offG + 32 : 0, rh, rowH, Wp + 32, 48, B, K, 1);
     for (let b = 0; b < B; b++) {
-      const g0 = gx + <usize>b * rowG + offG;
-      const a0 = rh + <usize>b * rowH;
-      let x0 = f32x4.splat(0), x1 = f32x4.splat(0), x2 = f32x4.splat(0), x3 = f32x4.splat(0);
-      let w = Wp + 32;
-      let k = 0;
-      for (; k + 4 <= K; k += 4) {
-        x0 = madd(v128.load32_splat(a0 + (<usize>k << 2)), v128.load(w), x0);
-        x1 = madd(v128.load32_splat(a0 + (<usize>k << 2), 4), v128.load(w, 48), x1);
-        x2 = madd(v128.load32_splat(a0 + (<usize>k << 2), 8), v128.load(w, 96), x2);
-        x3 = madd(v128.load32_splat(a0 + (<usize>k << 2), 12), v128.load(w, 144), x3);
-        w += 192;
-      }
-      for (; k < K; k++) {
-        x0 = madd(v128.load32_splat(a0 + (<usize>k << 2)), v128.load(w), x0);
-        w += 48;
-      }
-      const an = f32x4.add(f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3)), bn);
-      const n = vtanh(f32x4.add(v128.load(g0, 32), an));
+      const g0 = g + <usize>b * rowG;
+      const n = vtanh(v128.load(g0, 32));
       const z = v128.load(g0, 16);
-      const h = v128.load(hp + <usize>b * rowH + offU);
-      v128.store(hn + <usize>b * rowH + offU, madd(z, f32x4.sub(h, n), n));
+      const u = <usize>b * rowH + offU;
+      const h = v128.load(hp + u);
+      v128.store(hn + u, madd(z, f32x4.sub(h, n), n));
       if (train) v128.store(g0, n, 32);
     }
   }
