@@ -145,7 +145,7 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
 export function gru_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32): usize {
   const Np = panels(H) * 12, Wd = q16(H), Iq = q16(I), R = T * B;
   return (<usize>Wd * Np + <usize>Iq * Np + <usize>3 * B * Wd + <usize>R * Np + weightGradScratch(max(H, I), R) +
-    <usize>R * Iq) << 2;
+    <usize>R * Iq + <usize>B * Np) << 2; // + the reset-before step's dan and [dar, daz] rows
 }
 
 // @ts-ignore: decorator
@@ -180,9 +180,17 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   const At = dAx + (<usize>R * Np << 2);
   const dXt = At + (weightGradScratch(max(H, I), R) << 2);
   const drh = dXt + (<usize>R * Iq << 2);
+  const dg = drh + (<usize>B * Wd << 2);
   const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
 
-  pack_transpose(WhhT, Whh, H, nP, 12);
+  // Reset before: W_hn^T (Hp rows) and W_h{r,z}^T (2 Hp rows) in the space of W_hh^T, which they replace.
+  const WrzT = WhhT + (<usize>Wd * Hp << 2);
+  if (resetBefore) {
+    pack_transpose_cols(WhhT, Whh, H, nP, 8, 4);
+    pack_transpose_cols(WrzT, Whh, H, nP, 0, 8);
+  } else {
+    pack_transpose(WhhT, Whh, H, nP, 12);
+  }
   pack_transpose(WihT, Wih, I, nP, 12);
   loadState(dhA, Wd, dhN, H, B);
   zero_f32(dhB, B * Wd);
@@ -195,7 +203,7 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
     const hBefore = hs + <usize>(rev ? t + 1 : t) * hSlot;
     const nsT = ns + <usize>t * hSlot;
     if (resetBefore) {
-      resetBeforeStep(nxt, cur, Wd, g, gX, hBefore, drh, WhhT, lengths, t, B, nP, Hp);
+      resetBeforeStep(nxt, cur, Wd, g, gX, hBefore, drh, dg, WhhT, WrzT, lengths, t, B, nP, Hp);
     } else {
       for (let b = 0; b < B; b++) {
         const gb = g + (<usize>(b * Np) << 2), xb = gX + (<usize>(b * Np) << 2);
@@ -242,6 +250,27 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   inputGrad(dX, lddx, accDx, dAx, Np, WihT, R, I, dXt);
 }
 
+/**
+ * Columns j0 .. j0 + nj - 1 of each panel of a packed matrix (nP panels of K x NR, column j0 + j of panel p being
+ * row p*nj + j of M, Nc = nP*nj rows), transposed into gemm panels of 16 as pack_transpose does:
+ *   dst[(q*Nc + p*nj + j)*16 + kk] = src[(p*K + q*16 + kk)*NR + j0 + j], zero for q*16 + kk >= K.
+ */
+function pack_transpose_cols(dst: usize, src: usize, K: i32, nP: i32, j0: i32, nj: i32): void {
+  const Nc = nP * nj;
+  const nQ = (K + 15) >> 4;
+  memory.fill(dst, 0, <usize>(nQ * Nc * 16) << 2);
+  for (let p = 0; p < nP; p++) {
+    for (let k = 0; k < K; k++) {
+      const q = k >> 4, kk = k & 15;
+      const s = src + (<usize>((p * K + k) * 12 + j0) << 2);
+      const d = dst + (<usize>((q * Nc + p * nj) * 16 + kk) << 2);
+      for (let j = 0; j < nj; j++) {
+        store<f32>(d + (<usize>(j * 16) << 2), load<f32>(s + (<usize>j << 2)));
+      }
+    }
+  }
+}
+
 /** dst tiles = [0, 0, src's n part] for R rows of nP panels of 12. */
 function onlyN(dst: usize, src: usize, R: i32, nP: i32): void {
   const n = <usize>R * nP;
@@ -256,15 +285,18 @@ function onlyN(dst: usize, src: usize, R: i32, nP: i32): void {
  * dz = dh (h - n), dan = dh (1 - z)(1 - n^2), d(rh) = dan W_hn, dr = d(rh) h, and
  * dh_{t-1} = dh z + d(rh) r + [dar, daz] W_h{r,z}. dAx gets [dar, daz, dan] (the input pre-activations and, since
  * b_hn sits outside r here, every bias); the gates buffer ends as [dar, daz, 0] for the r, z part of dW_hh.
+ * The two products run on transposed packings of W_hn alone (K = Hp) and of W_h{r,z} (K = 2 Hp), not on all of W_hh^T with zero rows for 2/3 and 1/3 of K: the non-zero terms are summed in the same order as there.
  */
 function resetBeforeStep(nxt: usize, cur: usize, Wd: i32, g: usize, gX: usize, hBefore: usize, drh: usize,
-                         WhhT: usize, lengths: usize, t: i32, B: i32, nP: i32, Hp: i32): void {
+                         dg: usize, WnT: usize, WrzT: usize, lengths: usize, t: i32, B: i32, nP: i32, Hp: i32): void {
   const Np = nP * 12;
   const one = f32x4.splat(1);
+  // dg holds dan (B x Hp, unit order) for the first product, then [dar, daz] (B x 2 Hp, by panel) for the second.
   for (let b = 0; b < B; b++) {
     const gb = g + (<usize>(b * Np) << 2), xb = gX + (<usize>(b * Np) << 2);
     const dcur = cur + (<usize>(b * Wd) << 2), dnxt = nxt + (<usize>(b * Wd) << 2);
-    if (!isActive(lengths, b, t)) { zero_f32(gb, Np); zero_f32(xb, Np); continue; }
+    const danb = dg + (<usize>(b * Hp) << 2);
+    if (!isActive(lengths, b, t)) { zero_f32(xb, Np); zero_f32(danb, Hp); continue; }
     const hb = hBefore + (<usize>(b * Hp) << 2);
     for (let p = 0; p < nP; p++) {
       const gt = gb + (<usize>(p * 12) << 2), xt = xb + (<usize>(p * 12) << 2), u = <usize>(p * 4) << 2;
@@ -274,25 +306,32 @@ function resetBeforeStep(nxt: usize, cur: usize, Wd: i32, g: usize, gX: usize, h
       const dan = f32x4.mul(f32x4.mul(dh, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
       // r is kept in dAx until d(rh) is known.
       v128.store(xt, r); v128.store(xt, dsig(dz, z), 16); v128.store(xt, dan, 32);
-      v128.store(gt, f32x4.splat(0)); v128.store(gt, f32x4.splat(0), 16); v128.store(gt, dan, 32);
+      v128.store(danb + u, dan);
       v128.store(dnxt + u, f32x4.mul(dh, z));
     }
   }
-  gemm_forward(drh, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 0);
+  gemm_forward(drh, Wd, dg, Hp, WnT, 0, 0, B, Hp, Wd >> 4, 16, 0);
+  const Hp2 = Hp * 2;
   for (let b = 0; b < B; b++) {
-    const gb = g + (<usize>(b * Np) << 2), xb = gX + (<usize>(b * Np) << 2);
+    const xb = gX + (<usize>(b * Np) << 2);
     const dcur = cur + (<usize>(b * Wd) << 2), dnxt = nxt + (<usize>(b * Wd) << 2);
-    if (!isActive(lengths, b, t)) { memory.copy(dnxt, dcur, <usize>Wd << 2); continue; }
+    const drz = dg + (<usize>(b * Hp2) << 2);
+    const gb = g + (<usize>(b * Np) << 2);
+    if (!isActive(lengths, b, t)) {
+      memory.copy(dnxt, dcur, <usize>Wd << 2); zero_f32(drz, Hp2); zero_f32(gb, Np); continue;
+    }
     const hb = hBefore + (<usize>(b * Hp) << 2), db = drh + (<usize>(b * Wd) << 2);
     for (let p = 0; p < nP; p++) {
-      const gt = gb + (<usize>(p * 12) << 2), xt = xb + (<usize>(p * 12) << 2), u = <usize>(p * 4) << 2;
+      const xt = xb + (<usize>(p * 12) << 2), u = <usize>(p * 4) << 2, v = <usize>(p * 8) << 2;
       const r = v128.load(xt), daz = v128.load(xt, 16);
       const d = v128.load(db + u);
       const dar = dsig(f32x4.mul(d, v128.load(hb + u)), r);
       v128.store(xt, dar);
+      v128.store(drz + v, dar); v128.store(drz + v, daz, 16);
+      const gt = gb + (<usize>(p * 12) << 2);
       v128.store(gt, dar); v128.store(gt, daz, 16); v128.store(gt, f32x4.splat(0), 32);
       v128.store(dnxt + u, madd(d, r, v128.load(dnxt + u)));
     }
   }
-  gemm_forward(nxt, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 1);
+  gemm_forward(nxt, Wd, dg, Hp2, WrzT, 0, 0, B, Hp2, Wd >> 4, 16, 1);
 }
