@@ -8,9 +8,9 @@
 
 import { madd } from './simd';
 import { vsigmoid, vtanh } from './activations';
-import { gemm_forward, panel_forward, panel_cols } from './gemm';
+import { gemm_forward, panel_forward, panel_cols, GEMM_TN_WORK_FLOATS } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
-import { pack_transpose } from './pack';
+import { pack_transpose, transpose_f32 } from './pack';
 import { colsum_forward, zero_f32 } from './simd';
 import { recordNorm, addUpstream, weightGrad, weightGradScratch, inputGrad } from './bptt';
 
@@ -157,7 +157,8 @@ export function gru_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32): usiz
  * Backpropagation through time for one direction of one GRU layer, after gru_forward(..., train = 1); arguments
  * as lstm_backward without cell state or projection. The recurrent pre-activation gradient (r, z and the
  * W_hn h + b_hn part of n) overwrites the saved gates; the input one (r, z and the whole n pre-activation)
- * differs in its n part and has its own buffer.
+ * differs in its n part and has its own buffer. Reset before: the input one is all there is (dAx; see
+ * resetBeforeStep) and the saved gates are only read.
  */
 export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
                              dWih: usize, dWhh: usize, dbih: usize, dbhh: usize,
@@ -234,11 +235,17 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   }
   storeState(dh0, cur, Wd, H, B);
   const hPrev = hs + (rev ? hSlot : 0);
-  weightGrad(dWhh, hPrev, Hp, H, gx, Np, R, nP, 12, At);
-  if (resetBefore && dWhh) {
-    // The gates buffer held [dar, daz, 0] for the r, z part from h; W_hn's gradient comes from r * h and dan.
-    onlyN(gx, dAx, R, nP);
-    weightGrad(dWhh, ns, Hp, H, gx, Np, R, nP, 12, At);
+  if (resetBefore) {
+    // dW_h{r,z} += [dar, daz]^T h_{t-1} and dW_hn += dan^T (r * h_{t-1}): both from dAx, 8 and 4 columns a panel.
+    if (dWhh) {
+      const work = At, St = At + (<usize>GEMM_TN_WORK_FLOATS << 2);
+      transpose_f32(St, R, hPrev, Hp, R, H);
+      tnCols(dWhh, St, R, dAx, Np, R, H, nP, 0, 2, work);
+      transpose_f32(St, R, ns, Hp, R, H);
+      tnCols(dWhh, St, R, dAx, Np, R, H, nP, 8, 1, work);
+    }
+  } else {
+    weightGrad(dWhh, hPrev, Hp, H, gx, Np, R, nP, 12, At);
   }
   weightGrad(dWih, x, ldx, I, dAx, Np, R, nP, 12, At);
   if (resetBefore) {
@@ -271,12 +278,30 @@ function pack_transpose_cols(dst: usize, src: usize, K: i32, nP: i32, j0: i32, n
   }
 }
 
-/** dst tiles = [0, 0, src's n part] for R rows of nP panels of 12. */
-function onlyN(dst: usize, src: usize, R: i32, nP: i32): void {
-  const n = <usize>R * nP;
-  for (let i: usize = 0; i < n; i++) {
-    const d = dst + i * 48, sP = src + i * 48;
-    v128.store(d, f32x4.splat(0)); v128.store(d, f32x4.splat(0), 16); v128.store(d, v128.load(sP, 32), 32);
+/** Rows of G per block in tnCols (as gemm_tn_forward's). */
+const TN_RB: i32 = 512;
+
+/**
+ * C[p][k][j0 + j] += sum_{r < R} At[k, r] G[r, p*12 + j0 + j] for j < 4*NV, p < nP, k < K: gemm_tn_forward on a
+ * column subset of 12-wide panels (C keeps the panel layout; the other columns are left alone). The block of G's
+ * columns is copied to work (contiguous, 16*NV bytes a row) and multiplied by panel_cols.
+ */
+function tnCols(C: usize, At: usize, ldat: i32, G: usize, ldg: i32, R: i32, K: i32, nP: i32, j0: i32, NV: i32,
+                work: usize): void {
+  const ldatb = <usize>ldat << 2, ldgb = <usize>ldg << 2, rowW = <usize>NV << 4;
+  const panelBytes = <usize>K * 48;
+  for (let r0 = 0; r0 < R; r0 += TN_RB) {
+    const rn = min(TN_RB, R - r0);
+    for (let p = 0; p < nP; p++) {
+      let src = G + <usize>r0 * ldgb + (<usize>(p * 12 + j0) << 2), dst = work;
+      for (let r = 0; r < rn; r++) {
+        v128.store(dst, v128.load(src));
+        if (NV == 2) v128.store(dst, v128.load(src, 16), 16);
+        src += ldgb; dst += rowW;
+      }
+      const Cp = C + <usize>p * panelBytes + (<usize>j0 << 2);
+      panel_cols(Cp, 48, Cp, 48, true, 0, At + (<usize>r0 << 2), ldatb, work, rowW, K, rn, NV);
+    }
   }
 }
 
@@ -284,8 +309,9 @@ function onlyN(dst: usize, src: usize, R: i32, nP: i32): void {
  * One backward step of the reset-before GRU. With rh = r * h_{t-1} and a_n = gx_n + W_hn rh + b_hn:
  * dz = dh (h - n), dan = dh (1 - z)(1 - n^2), d(rh) = dan W_hn, dr = d(rh) h, and
  * dh_{t-1} = dh z + d(rh) r + [dar, daz] W_h{r,z}. dAx gets [dar, daz, dan] (the input pre-activations and, since
- * b_hn sits outside r here, every bias); the gates buffer ends as [dar, daz, 0] for the r, z part of dW_hh.
- * The two products run on transposed packings of W_hn alone (K = Hp) and of W_h{r,z} (K = 2 Hp), not on all of W_hh^T with zero rows for 2/3 and 1/3 of K: the non-zero terms are summed in the same order as there.
+ * b_hn sits outside r here, every bias, and with h_{t-1} and r * h_{t-1} all of dW_hh); the gates buffer is only
+ * read. The two products run on transposed packings of W_hn alone (K = Hp) and of W_h{r,z} (K = 2 Hp), not on
+ * all of W_hh^T with zero rows for 2/3 and 1/3 of K: the non-zero terms are summed in the same order as there.
  */
 function resetBeforeStep(nxt: usize, cur: usize, Wd: i32, g: usize, gX: usize, hBefore: usize, drh: usize,
                          dg: usize, WnT: usize, WrzT: usize, lengths: usize, t: i32, B: i32, nP: i32, Hp: i32): void {
@@ -316,10 +342,7 @@ function resetBeforeStep(nxt: usize, cur: usize, Wd: i32, g: usize, gX: usize, h
     const xb = gX + (<usize>(b * Np) << 2);
     const dcur = cur + (<usize>(b * Wd) << 2), dnxt = nxt + (<usize>(b * Wd) << 2);
     const drz = dg + (<usize>(b * Hp2) << 2);
-    const gb = g + (<usize>(b * Np) << 2);
-    if (!isActive(lengths, b, t)) {
-      memory.copy(dnxt, dcur, <usize>Wd << 2); zero_f32(drz, Hp2); zero_f32(gb, Np); continue;
-    }
+    if (!isActive(lengths, b, t)) { memory.copy(dnxt, dcur, <usize>Wd << 2); zero_f32(drz, Hp2); continue; }
     const hb = hBefore + (<usize>(b * Hp) << 2), db = drh + (<usize>(b * Wd) << 2);
     for (let p = 0; p < nP; p++) {
       const xt = xb + (<usize>(p * 12) << 2), u = <usize>(p * 4) << 2, v = <usize>(p * 8) << 2;
@@ -328,8 +351,6 @@ function resetBeforeStep(nxt: usize, cur: usize, Wd: i32, g: usize, gX: usize, h
       const dar = dsig(f32x4.mul(d, v128.load(hb + u)), r);
       v128.store(xt, dar);
       v128.store(drz + v, dar); v128.store(drz + v, daz, 16);
-      const gt = gb + (<usize>(p * 12) << 2);
-      v128.store(gt, dar); v128.store(gt, daz, 16); v128.store(gt, f32x4.splat(0), 32);
       v128.store(dnxt + u, madd(d, r, v128.load(dnxt + u)));
     }
   }
