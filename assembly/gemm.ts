@@ -254,3 +254,175 @@ export function gemm_tn_forward(C: usize, At: usize, ldat: i32, G: usize, ldg: i
     }
   }
 }
+
+/**
+ * A column subset of a panel: C[m, j] = bias1[j] + (I0[m, j] if seedI) + sum_k A[m, k] P[k, j] for m < M and
+ * j < 4*NV (NV = 1 or 2: 4 or 8 columns), the panel's rows ldp bytes apart, so 8 or 4 columns of a 12-wide panel
+ * are read in place (ldp = 48), or a contiguous block (ldp = 16*NV). Strides ldc, ldi, lda in bytes; C may equal
+ * I0; bias1 may be 0. Every row of a multi-row tile sums its k in order, and only the last row of an odd M takes
+ * the single-row path (k in interleaved sets, for the add latency): as in panel_forward, a row's result does not
+ * depend on M or on the row's place in it as long as sub-batches are split at even sizes (the threads' split).
+ */
+export function panel_cols(C: usize, ldc: usize, I0: usize, ldi: usize, seedI: bool, b1: usize,
+                           A: usize, lda: usize, P: usize, ldp: usize, M: i32, K: i32, NV: i32): void {
+  // The stride of a 12-wide panel as a constant (immediate load offsets): the forward step's case.
+  if (NV == 2) {
+    if (ldp == 48) cols8(C, ldc, I0, ldi, seedI, b1, A, lda, P, 48, M, K);
+    else cols8(C, ldc, I0, ldi, seedI, b1, A, lda, P, ldp, M, K);
+  } else {
+    if (ldp == 48) cols4(C, ldc, I0, ldi, seedI, b1, A, lda, P, 48, M, K);
+    else cols4(C, ldc, I0, ldi, seedI, b1, A, lda, P, ldp, M, K);
+  }
+}
+
+// 8 columns (two vectors). Tiles of 4 rows with fused multiply-adds (8 accumulators, 2 panel loads, 4 splats:
+// 14 registers), 3 rows without (6 + 2 + 3, plus the product's temporary), then 2-row tiles.
+// @ts-ignore: decorator
+@inline function cols8(C: usize, ldc: usize, I0: usize, ldi: usize, l: bool, b1: usize,
+               A: usize, lda: usize, P: usize, ldp: usize, M: i32, K: i32): void {
+  const q0 = bias(b1, 0, 0), q1 = bias(b1, 0, 16);
+  const even = M & ~1;
+  let m = 0;
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    for (; m + 4 <= even; m += 4) {
+      const c0 = C + <usize>m * ldc, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+      const i0 = I0 + <usize>m * ldi, i1 = i0 + ldi, i2 = i1 + ldi, i3 = i2 + ldi;
+      let a0 = A + <usize>m * lda;
+      const a1 = lda, a2 = lda << 1, a3 = lda * 3;
+      let x0 = seed(i0, 0, q0, l), x1 = seed(i0, 16, q1, l), y0 = seed(i1, 0, q0, l), y1 = seed(i1, 16, q1, l);
+      let z0 = seed(i2, 0, q0, l), z1 = seed(i2, 16, q1, l), u0 = seed(i3, 0, q0, l), u1 = seed(i3, 16, q1, l);
+      let w = P;
+      const aEnd = a0 + (<usize>K << 2);
+      while (a0 < aEnd) {
+        const w0 = v128.load(w), w1 = v128.load(w, 16);
+        const s0 = v128.load32_splat(a0), s1 = v128.load32_splat(a0 + a1);
+        x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1);
+        const s2 = v128.load32_splat(a0 + a2), s3 = v128.load32_splat(a0 + a3);
+        z0 = madd(s2, w0, z0); z1 = madd(s2, w1, z1); u0 = madd(s3, w0, u0); u1 = madd(s3, w1, u1);
+        w += ldp; a0 += 4;
+      }
+      v128.store(c0, x0); v128.store(c0, x1, 16); v128.store(c1, y0); v128.store(c1, y1, 16);
+      v128.store(c2, z0); v128.store(c2, z1, 16); v128.store(c3, u0); v128.store(c3, u1, 16);
+    }
+  } else {
+    // The even count is 3a + 2b (b <= 2), so no 3-row tile leaves a single row before the odd last one.
+    const two = (even % 3) == 0 ? 0 : (even % 3) == 1 ? 2 : 1;
+    for (; m + 3 <= even - 2 * two; m += 3) {
+      const c0 = C + <usize>m * ldc, c1 = c0 + ldc, c2 = c1 + ldc;
+      const i0 = I0 + <usize>m * ldi, i1 = i0 + ldi, i2 = i1 + ldi;
+      let a0 = A + <usize>m * lda;
+      const a1 = lda, a2 = lda << 1;
+      let x0 = seed(i0, 0, q0, l), x1 = seed(i0, 16, q1, l), y0 = seed(i1, 0, q0, l), y1 = seed(i1, 16, q1, l);
+      let z0 = seed(i2, 0, q0, l), z1 = seed(i2, 16, q1, l);
+      let w = P;
+      const aEnd = a0 + (<usize>K << 2);
+      while (a0 < aEnd) {
+        const w0 = v128.load(w), w1 = v128.load(w, 16);
+        const s0 = v128.load32_splat(a0), s1 = v128.load32_splat(a0 + a1), s2 = v128.load32_splat(a0 + a2);
+        x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1);
+        z0 = madd(s2, w0, z0); z1 = madd(s2, w1, z1);
+        w += ldp; a0 += 4;
+      }
+      v128.store(c0, x0); v128.store(c0, x1, 16); v128.store(c1, y0); v128.store(c1, y1, 16);
+      v128.store(c2, z0); v128.store(c2, z1, 16);
+    }
+  }
+  for (; m + 2 <= even; m += 2) {
+    const c0 = C + <usize>m * ldc, c1 = c0 + ldc;
+    const i0 = I0 + <usize>m * ldi, i1 = i0 + ldi;
+    let a0 = A + <usize>m * lda;
+    const a1 = lda;
+    let x0 = seed(i0, 0, q0, l), x1 = seed(i0, 16, q1, l), y0 = seed(i1, 0, q0, l), y1 = seed(i1, 16, q1, l);
+    let w = P;
+    const aEnd = a0 + (<usize>K << 2);
+    while (a0 < aEnd) {
+      const w0 = v128.load(w), w1 = v128.load(w, 16);
+      const s0 = v128.load32_splat(a0), s1 = v128.load32_splat(a0 + a1);
+      x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1);
+      w += ldp; a0 += 4;
+    }
+    v128.store(c0, x0); v128.store(c0, x1, 16); v128.store(c1, y0); v128.store(c1, y1, 16);
+  }
+  if (m < M) {
+    const c0 = C + <usize>m * ldc, i0 = I0 + <usize>m * ldi, a0 = A + <usize>m * lda;
+    let x0 = seed(i0, 0, q0, l), x1 = seed(i0, 16, q1, l);
+    let y0 = f32x4.splat(0), y1 = f32x4.splat(0);
+    // Two k sets (4 accumulators, 2 splats, 4 loads).
+    let w = P, a = a0;
+    const aEnd = a0 + (<usize>(K & ~1) << 2);
+    while (a < aEnd) {
+      const s0 = v128.load32_splat(a), s1 = v128.load32_splat(a, 4);
+      x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
+      y0 = madd(s1, v128.load(w + ldp), y0); y1 = madd(s1, v128.load(w + ldp, 16), y1);
+      w += ldp << 1; a += 8;
+    }
+    if (K & 1) {
+      const s0 = v128.load32_splat(a);
+      x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
+    }
+    v128.store(c0, f32x4.add(x0, y0));
+    v128.store(c0, f32x4.add(x1, y1), 16);
+  }
+}
+
+// 4 columns (one vector): tiles of 6 rows (6 accumulators, 1 panel load, 6 splats), then 2-row tiles.
+// @ts-ignore: decorator
+@inline function cols4(C: usize, ldc: usize, I0: usize, ldi: usize, l: bool, b1: usize,
+               A: usize, lda: usize, P: usize, ldp: usize, M: i32, K: i32): void {
+  const q0 = bias(b1, 0, 0);
+  const even = M & ~1;
+  let m = 0;
+  for (; m + 6 <= even; m += 6) {
+    const i0 = I0 + <usize>m * ldi;
+    let a0 = A + <usize>m * lda;
+    const a1 = lda, a2 = lda << 1, a3 = lda * 3, a4 = lda << 2, a5 = lda * 5;
+    let x0 = seed(i0, 0, q0, l), x1 = seed(i0 + ldi, 0, q0, l), x2 = seed(i0 + (ldi << 1), 0, q0, l);
+    let x3 = seed(i0 + ldi * 3, 0, q0, l), x4 = seed(i0 + (ldi << 2), 0, q0, l), x5 = seed(i0 + ldi * 5, 0, q0, l);
+    let w = P;
+    const aEnd = a0 + (<usize>K << 2);
+    while (a0 < aEnd) {
+      const w0 = v128.load(w);
+      x0 = madd(v128.load32_splat(a0), w0, x0); x1 = madd(v128.load32_splat(a0 + a1), w0, x1);
+      x2 = madd(v128.load32_splat(a0 + a2), w0, x2); x3 = madd(v128.load32_splat(a0 + a3), w0, x3);
+      x4 = madd(v128.load32_splat(a0 + a4), w0, x4); x5 = madd(v128.load32_splat(a0 + a5), w0, x5);
+      w += ldp; a0 += 4;
+    }
+    const c0 = C + <usize>m * ldc;
+    v128.store(c0, x0); v128.store(c0 + ldc, x1); v128.store(c0 + (ldc << 1), x2);
+    v128.store(c0 + ldc * 3, x3); v128.store(c0 + (ldc << 2), x4); v128.store(c0 + ldc * 5, x5);
+  }
+  for (; m + 2 <= even; m += 2) {
+    const i0 = I0 + <usize>m * ldi;
+    let a0 = A + <usize>m * lda;
+    const a1 = lda;
+    let x0 = seed(i0, 0, q0, l), x1 = seed(i0 + ldi, 0, q0, l);
+    let w = P;
+    const aEnd = a0 + (<usize>K << 2);
+    while (a0 < aEnd) {
+      const w0 = v128.load(w);
+      x0 = madd(v128.load32_splat(a0), w0, x0); x1 = madd(v128.load32_splat(a0 + a1), w0, x1);
+      w += ldp; a0 += 4;
+    }
+    const c0 = C + <usize>m * ldc;
+    v128.store(c0, x0); v128.store(c0 + ldc, x1);
+  }
+  if (m < M) {
+    const c0 = C + <usize>m * ldc, i0 = I0 + <usize>m * ldi, a0 = A + <usize>m * lda;
+    let x0 = seed(i0, 0, q0, l), x1 = f32x4.splat(0), x2 = f32x4.splat(0), x3 = f32x4.splat(0);
+    let w = P, a = a0;
+    const aEnd = a0 + (<usize>(K & ~3) << 2);
+    while (a < aEnd) {
+      x0 = madd(v128.load32_splat(a), v128.load(w), x0);
+      x1 = madd(v128.load32_splat(a, 4), v128.load(w + ldp), x1);
+      x2 = madd(v128.load32_splat(a, 8), v128.load(w + (ldp << 1)), x2);
+      x3 = madd(v128.load32_splat(a, 12), v128.load(w + ldp * 3), x3);
+      w += ldp << 2; a += 16;
+    }
+    const aEnd2 = a0 + (<usize>K << 2);
+    while (a < aEnd2) {
+      x0 = madd(v128.load32_splat(a), v128.load(w), x0);
+      w += ldp; a += 4;
+    }
+    v128.store(c0, f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3)));
+  }
+}

@@ -8,9 +8,9 @@
 
 import { madd } from './simd';
 import { vsigmoid, vtanh } from './activations';
-import { gemm_forward, panel_forward } from './gemm';
+import { gemm_forward, panel_forward, panel_cols, GEMM_TN_WORK_FLOATS } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
-import { pack_transpose } from './pack';
+import { pack_transpose, transpose_f32 } from './pack';
 import { colsum_forward, zero_f32 } from './simd';
 import { recordNorm, addUpstream, weightGrad, weightGradScratch, inputGrad } from './bptt';
 
@@ -56,60 +56,33 @@ function stepResetBefore(hn: usize, train: bool, rh: usize, gx: usize, hp: usize
                          K: i32, B: i32, nP: i32): void {
   const Np = nP * 12;
   const rowG = <usize>Np << 2, rowH = <usize>ldh << 2;
+  // Pass 1: a_{r,z} = gx_{r,z} + b_h{r,z} + W_h{r,z} h, the first 8 columns of each panel read in place, in gx.
   for (let p = 0; p < nP; p++) {
     const Wp = W + (<usize>(p * K * 12) << 2);
     const offG = <usize>(p * 12) << 2, offU = <usize>(p * 4) << 2;
-    const br = bhh ? v128.load(bhh + offG) : f32x4.splat(0), bz = bhh ? v128.load(bhh + offG, 16) : f32x4.splat(0);
+    const g = gx + offG;
+    panel_cols(g, rowG, g, rowG, true, bhh ? bhh + offG : 0, hp, rowH, Wp, 48, B, K, 2);
     for (let b = 0; b < B; b++) {
-      const g0 = gx + <usize>b * rowG + offG;
-      const a0 = hp + <usize>b * rowH;
-      let x0 = v128.load(g0), x1 = v128.load(g0, 16);
-      let y0 = f32x4.splat(0), y1 = f32x4.splat(0);
-      let w = Wp;
-      let k = 0;
-      for (; k + 2 <= K; k += 2) {
-        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-        const s1 = v128.load32_splat(a0 + (<usize>k << 2), 4);
-        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
-        y0 = madd(s1, v128.load(w, 48), y0); y1 = madd(s1, v128.load(w, 64), y1);
-        w += 96;
-      }
-      if (k < K) {
-        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-        x0 = madd(s0, v128.load(w), x0); x1 = madd(s0, v128.load(w, 16), x1);
-      }
-      const r = vsigmoid(f32x4.add(f32x4.add(x0, y0), br));
-      const z = vsigmoid(f32x4.add(f32x4.add(x1, y1), bz));
+      const g0 = g + <usize>b * rowG;
+      const r = vsigmoid(v128.load(g0)), z = vsigmoid(v128.load(g0, 16));
       v128.store(g0, r); v128.store(g0, z, 16);
-      v128.store(rh + <usize>b * rowH + offU, f32x4.mul(r, v128.load(a0 + offU)));
+      const u = <usize>b * rowH + offU;
+      v128.store(rh + u, f32x4.mul(r, v128.load(hp + u)));
     }
   }
+  // Pass 2: a_n = gx_n + b_hn + W_hn (r * h), the last 4 columns, in gx; n replaces it there.
   for (let p = 0; p < nP; p++) {
     const Wp = W + (<usize>(p * K * 12) << 2);
     const offG = <usize>(p * 12) << 2, offU = <usize>(p * 4) << 2;
-    const bn = bhh ? v128.load(bhh + offG, 32) : f32x4.splat(0);
+    const g = gx + offG;
+    panel_cols(g + 32, rowG, g + 32, rowG, true, bhh ? bhh + offG + 32 : 0, rh, rowH, Wp + 32, 48, B, K, 1);
     for (let b = 0; b < B; b++) {
-      const g0 = gx + <usize>b * rowG + offG;
-      const a0 = rh + <usize>b * rowH;
-      let x0 = f32x4.splat(0), x1 = f32x4.splat(0), x2 = f32x4.splat(0), x3 = f32x4.splat(0);
-      let w = Wp + 32;
-      let k = 0;
-      for (; k + 4 <= K; k += 4) {
-        x0 = madd(v128.load32_splat(a0 + (<usize>k << 2)), v128.load(w), x0);
-        x1 = madd(v128.load32_splat(a0 + (<usize>k << 2), 4), v128.load(w, 48), x1);
-        x2 = madd(v128.load32_splat(a0 + (<usize>k << 2), 8), v128.load(w, 96), x2);
-        x3 = madd(v128.load32_splat(a0 + (<usize>k << 2), 12), v128.load(w, 144), x3);
-        w += 192;
-      }
-      for (; k < K; k++) {
-        x0 = madd(v128.load32_splat(a0 + (<usize>k << 2)), v128.load(w), x0);
-        w += 48;
-      }
-      const an = f32x4.add(f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3)), bn);
-      const n = vtanh(f32x4.add(v128.load(g0, 32), an));
+      const g0 = g + <usize>b * rowG;
+      const n = vtanh(v128.load(g0, 32));
       const z = v128.load(g0, 16);
-      const h = v128.load(hp + <usize>b * rowH + offU);
-      v128.store(hn + <usize>b * rowH + offU, madd(z, f32x4.sub(h, n), n));
+      const u = <usize>b * rowH + offU;
+      const h = v128.load(hp + u);
+      v128.store(hn + u, madd(z, f32x4.sub(h, n), n));
       if (train) v128.store(g0, n, 32);
     }
   }
@@ -172,7 +145,7 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
 export function gru_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32): usize {
   const Np = panels(H) * 12, Wd = q16(H), Iq = q16(I), R = T * B;
   return (<usize>Wd * Np + <usize>Iq * Np + <usize>3 * B * Wd + <usize>R * Np + weightGradScratch(max(H, I), R) +
-    <usize>R * Iq) << 2;
+    <usize>R * Iq + <usize>B * Np) << 2; // + the reset-before step's dan and [dar, daz] rows
 }
 
 // @ts-ignore: decorator
@@ -184,7 +157,8 @@ export function gru_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32): usiz
  * Backpropagation through time for one direction of one GRU layer, after gru_forward(..., train = 1); arguments
  * as lstm_backward without cell state or projection. The recurrent pre-activation gradient (r, z and the
  * W_hn h + b_hn part of n) overwrites the saved gates; the input one (r, z and the whole n pre-activation)
- * differs in its n part and has its own buffer.
+ * differs in its n part and has its own buffer. Reset before: the input one is all there is (dAx; see
+ * resetBeforeStep) and the saved gates are only read.
  */
 export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
                              dWih: usize, dWhh: usize, dbih: usize, dbhh: usize,
@@ -207,9 +181,17 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   const At = dAx + (<usize>R * Np << 2);
   const dXt = At + (weightGradScratch(max(H, I), R) << 2);
   const drh = dXt + (<usize>R * Iq << 2);
+  const dg = drh + (<usize>B * Wd << 2);
   const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
 
-  pack_transpose(WhhT, Whh, H, nP, 12);
+  // Reset before: W_hn^T (Hp rows) and W_h{r,z}^T (2 Hp rows) in the space of W_hh^T, which they replace.
+  const WrzT = WhhT + (<usize>Wd * Hp << 2);
+  if (resetBefore) {
+    pack_transpose_cols(WhhT, Whh, H, nP, 8, 4);
+    pack_transpose_cols(WrzT, Whh, H, nP, 0, 8);
+  } else {
+    pack_transpose(WhhT, Whh, H, nP, 12);
+  }
   pack_transpose(WihT, Wih, I, nP, 12);
   loadState(dhA, Wd, dhN, H, B);
   zero_f32(dhB, B * Wd);
@@ -222,7 +204,7 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
     const hBefore = hs + <usize>(rev ? t + 1 : t) * hSlot;
     const nsT = ns + <usize>t * hSlot;
     if (resetBefore) {
-      resetBeforeStep(nxt, cur, Wd, g, gX, hBefore, drh, WhhT, lengths, t, B, nP, Hp);
+      resetBeforeStep(nxt, cur, Wd, g, gX, hBefore, drh, dg, WhhT, WrzT, lengths, t, B, nP, Hp);
     } else {
       for (let b = 0; b < B; b++) {
         const gb = g + (<usize>(b * Np) << 2), xb = gX + (<usize>(b * Np) << 2);
@@ -253,11 +235,17 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   }
   storeState(dh0, cur, Wd, H, B);
   const hPrev = hs + (rev ? hSlot : 0);
-  weightGrad(dWhh, hPrev, Hp, H, gx, Np, R, nP, 12, At);
-  if (resetBefore && dWhh) {
-    // The gates buffer held [dar, daz, 0] for the r, z part from h; W_hn's gradient comes from r * h and dan.
-    onlyN(gx, dAx, R, nP);
-    weightGrad(dWhh, ns, Hp, H, gx, Np, R, nP, 12, At);
+  if (resetBefore) {
+    // dW_h{r,z} += [dar, daz]^T h_{t-1} and dW_hn += dan^T (r * h_{t-1}): both from dAx, 8 and 4 columns a panel.
+    if (dWhh) {
+      const work = At, St = At + (<usize>GEMM_TN_WORK_FLOATS << 2);
+      transpose_f32(St, R, hPrev, Hp, R, H);
+      tnCols(dWhh, St, R, dAx, Np, R, H, nP, 0, 2, work);
+      transpose_f32(St, R, ns, Hp, R, H);
+      tnCols(dWhh, St, R, dAx, Np, R, H, nP, 8, 1, work);
+    }
+  } else {
+    weightGrad(dWhh, hPrev, Hp, H, gx, Np, R, nP, 12, At);
   }
   weightGrad(dWih, x, ldx, I, dAx, Np, R, nP, 12, At);
   if (resetBefore) {
@@ -269,12 +257,51 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   inputGrad(dX, lddx, accDx, dAx, Np, WihT, R, I, dXt);
 }
 
-/** dst tiles = [0, 0, src's n part] for R rows of nP panels of 12. */
-function onlyN(dst: usize, src: usize, R: i32, nP: i32): void {
-  const n = <usize>R * nP;
-  for (let i: usize = 0; i < n; i++) {
-    const d = dst + i * 48, sP = src + i * 48;
-    v128.store(d, f32x4.splat(0)); v128.store(d, f32x4.splat(0), 16); v128.store(d, v128.load(sP, 32), 32);
+/**
+ * Columns j0 .. j0 + nj - 1 of each panel of a packed matrix (nP panels of K x NR, column j0 + j of panel p being
+ * row p*nj + j of M, Nc = nP*nj rows), transposed into gemm panels of 16 as pack_transpose does:
+ *   dst[(q*Nc + p*nj + j)*16 + kk] = src[(p*K + q*16 + kk)*NR + j0 + j], zero for q*16 + kk >= K.
+ */
+function pack_transpose_cols(dst: usize, src: usize, K: i32, nP: i32, j0: i32, nj: i32): void {
+  const Nc = nP * nj;
+  const nQ = (K + 15) >> 4;
+  memory.fill(dst, 0, <usize>(nQ * Nc * 16) << 2);
+  for (let p = 0; p < nP; p++) {
+    for (let k = 0; k < K; k++) {
+      const q = k >> 4, kk = k & 15;
+      const s = src + (<usize>((p * K + k) * 12 + j0) << 2);
+      const d = dst + (<usize>((q * Nc + p * nj) * 16 + kk) << 2);
+      for (let j = 0; j < nj; j++) {
+        store<f32>(d + (<usize>(j * 16) << 2), load<f32>(s + (<usize>j << 2)));
+      }
+    }
+  }
+}
+
+/** Rows of G per block in tnCols (as gemm_tn_forward's). */
+const TN_RB: i32 = 512;
+
+/**
+ * C[p][k][j0 + j] += sum_{r < R} At[k, r] G[r, p*12 + j0 + j] for j < 4*NV, p < nP, k < K: gemm_tn_forward on a
+ * column subset of 12-wide panels (C keeps the panel layout; the other columns are left alone). The block of G's
+ * columns is copied to work (contiguous, 16*NV bytes a row) and multiplied by panel_cols.
+ */
+function tnCols(C: usize, At: usize, ldat: i32, G: usize, ldg: i32, R: i32, K: i32, nP: i32, j0: i32, NV: i32,
+                work: usize): void {
+  const ldatb = <usize>ldat << 2, ldgb = <usize>ldg << 2, rowW = <usize>NV << 4;
+  const panelBytes = <usize>K * 48;
+  for (let r0 = 0; r0 < R; r0 += TN_RB) {
+    const rn = min(TN_RB, R - r0);
+    for (let p = 0; p < nP; p++) {
+      let src = G + <usize>r0 * ldgb + (<usize>(p * 12 + j0) << 2), dst = work;
+      for (let r = 0; r < rn; r++) {
+        v128.store(dst, v128.load(src));
+        if (NV == 2) v128.store(dst, v128.load(src, 16), 16);
+        src += ldgb; dst += rowW;
+      }
+      const Cp = C + <usize>p * panelBytes + (<usize>j0 << 2);
+      panel_cols(Cp, 48, Cp, 48, true, 0, At + (<usize>r0 << 2), ldatb, work, rowW, K, rn, NV);
+    }
   }
 }
 
@@ -282,16 +309,20 @@ function onlyN(dst: usize, src: usize, R: i32, nP: i32): void {
  * One backward step of the reset-before GRU. With rh = r * h_{t-1} and a_n = gx_n + W_hn rh + b_hn:
  * dz = dh (h - n), dan = dh (1 - z)(1 - n^2), d(rh) = dan W_hn, dr = d(rh) h, and
  * dh_{t-1} = dh z + d(rh) r + [dar, daz] W_h{r,z}. dAx gets [dar, daz, dan] (the input pre-activations and, since
- * b_hn sits outside r here, every bias); the gates buffer ends as [dar, daz, 0] for the r, z part of dW_hh.
+ * b_hn sits outside r here, every bias, and with h_{t-1} and r * h_{t-1} all of dW_hh); the gates buffer is only
+ * read. The two products run on transposed packings of W_hn alone (K = Hp) and of W_h{r,z} (K = 2 Hp), not on
+ * all of W_hh^T with zero rows for 2/3 and 1/3 of K: the non-zero terms are summed in the same order as there.
  */
 function resetBeforeStep(nxt: usize, cur: usize, Wd: i32, g: usize, gX: usize, hBefore: usize, drh: usize,
-                         WhhT: usize, lengths: usize, t: i32, B: i32, nP: i32, Hp: i32): void {
+                         dg: usize, WnT: usize, WrzT: usize, lengths: usize, t: i32, B: i32, nP: i32, Hp: i32): void {
   const Np = nP * 12;
   const one = f32x4.splat(1);
+  // dg holds dan (B x Hp, unit order) for the first product, then [dar, daz] (B x 2 Hp, by panel) for the second.
   for (let b = 0; b < B; b++) {
     const gb = g + (<usize>(b * Np) << 2), xb = gX + (<usize>(b * Np) << 2);
     const dcur = cur + (<usize>(b * Wd) << 2), dnxt = nxt + (<usize>(b * Wd) << 2);
-    if (!isActive(lengths, b, t)) { zero_f32(gb, Np); zero_f32(xb, Np); continue; }
+    const danb = dg + (<usize>(b * Hp) << 2);
+    if (!isActive(lengths, b, t)) { zero_f32(xb, Np); zero_f32(danb, Hp); continue; }
     const hb = hBefore + (<usize>(b * Hp) << 2);
     for (let p = 0; p < nP; p++) {
       const gt = gb + (<usize>(p * 12) << 2), xt = xb + (<usize>(p * 12) << 2), u = <usize>(p * 4) << 2;
@@ -301,25 +332,27 @@ function resetBeforeStep(nxt: usize, cur: usize, Wd: i32, g: usize, gX: usize, h
       const dan = f32x4.mul(f32x4.mul(dh, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
       // r is kept in dAx until d(rh) is known.
       v128.store(xt, r); v128.store(xt, dsig(dz, z), 16); v128.store(xt, dan, 32);
-      v128.store(gt, f32x4.splat(0)); v128.store(gt, f32x4.splat(0), 16); v128.store(gt, dan, 32);
+      v128.store(danb + u, dan);
       v128.store(dnxt + u, f32x4.mul(dh, z));
     }
   }
-  gemm_forward(drh, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 0);
+  gemm_forward(drh, Wd, dg, Hp, WnT, 0, 0, B, Hp, Wd >> 4, 16, 0);
+  const Hp2 = Hp * 2;
   for (let b = 0; b < B; b++) {
-    const gb = g + (<usize>(b * Np) << 2), xb = gX + (<usize>(b * Np) << 2);
+    const xb = gX + (<usize>(b * Np) << 2);
     const dcur = cur + (<usize>(b * Wd) << 2), dnxt = nxt + (<usize>(b * Wd) << 2);
-    if (!isActive(lengths, b, t)) { memory.copy(dnxt, dcur, <usize>Wd << 2); continue; }
+    const drz = dg + (<usize>(b * Hp2) << 2);
+    if (!isActive(lengths, b, t)) { memory.copy(dnxt, dcur, <usize>Wd << 2); zero_f32(drz, Hp2); continue; }
     const hb = hBefore + (<usize>(b * Hp) << 2), db = drh + (<usize>(b * Wd) << 2);
     for (let p = 0; p < nP; p++) {
-      const gt = gb + (<usize>(p * 12) << 2), xt = xb + (<usize>(p * 12) << 2), u = <usize>(p * 4) << 2;
+      const xt = xb + (<usize>(p * 12) << 2), u = <usize>(p * 4) << 2, v = <usize>(p * 8) << 2;
       const r = v128.load(xt), daz = v128.load(xt, 16);
       const d = v128.load(db + u);
       const dar = dsig(f32x4.mul(d, v128.load(hb + u)), r);
       v128.store(xt, dar);
-      v128.store(gt, dar); v128.store(gt, daz, 16); v128.store(gt, f32x4.splat(0), 32);
+      v128.store(drz + v, dar); v128.store(drz + v, daz, 16);
       v128.store(dnxt + u, madd(d, r, v128.load(dnxt + u)));
     }
   }
-  gemm_forward(nxt, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 1);
+  gemm_forward(nxt, Wd, dg, Hp2, WrzT, 0, 0, B, Hp2, Wd >> 4, 16, 1);
 }
