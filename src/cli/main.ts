@@ -27,7 +27,9 @@ set with a progress display, evaluates it and saves it as a model file.
                     (default: examples/data/default-train.json)
   --epochs N        training epochs (default 40)
   --out FILE        where to save the trained model (default: out/rnn-wasm-model.safetensors)
-  -h, --help        this help`;
+  -h, --help        this help
+
+rnn-wasm analyze [MODEL] ...   the model as a dynamical system (see rnn-wasm analyze --help)`;
 
 interface Seq {
   input: { shape: number[]; data: number[] };
