@@ -8,7 +8,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { cellAndInputs, type LayerSelection, type SequenceInput, type StateInput } from './cell-map.js';
 import type { DynamicsTarget } from './dynamics.js';
-import { identity, spectralNorm, type Matrix } from './linalg.js';
+import { identity, matmulFast, spectralNorm, type Matrix } from './linalg.js';
 
 /** Options of {@link gradientFlow}. */
 export interface GradientFlowOptions extends LayerSelection {
@@ -69,7 +69,7 @@ export function gradientFlow(target: DynamicsTarget, input: SequenceInput, optio
   const norms = new Float64Array(T), lags = new Int32Array(T);
   let P = identity(map.stateSize);
   for (let k = T - 1; k >= 0; k--) {
-    P = P.mmul(Js[k]!);
+    P = matmulFast(P, Js[k]!);
     norms[k] = spectralNorm(P);
     lags[k] = T - k;
   }
