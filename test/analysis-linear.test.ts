@@ -13,7 +13,8 @@ import {
   lyapunovFunction, lyapunovValue, modalDecomposition, observability, observabilityGramian, observabilityMatrix,
   solveDiscreteLyapunov, spectrum, transientGrowth,
 } from '../src/analysis/index.js';
-import { Matrix, rank, singularValues, svd, toMatrix } from '../src/analysis/linalg.js';
+import { Matrix, hessenberg, rank, singularValues, svd, toMatrix } from '../src/analysis/linalg.js';
+import { controllableSubspace, observableSubspace, unobservableSubspace } from '../src/analysis/control.js';
 import { InvalidArgumentError, ShapeError } from '../src/errors.js';
 import { fixturesDir } from './helpers.js';
 
@@ -354,6 +355,186 @@ describe('frequencyResponse (vs numpy direct solve; ss2tf + freqz and dlti.freqr
 });
 
 // ---------------------------------------------------------------------------------------------------------------
+// Orthogonal staircase (controllableSubspace & co.) against the Kalman ranks; Hessenberg reduction; Laub's
+// frequency response against the direct solve.
+
+/** mulberry32, uniform in [-1, 1). */
+function uniform(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  };
+}
+const randMatrix = (r: number, c: number, rnd: () => number, scale = 1): Matrix =>
+  new Matrix(Array.from({ length: r }, () => Array.from({ length: c }, () => scale * rnd())));
+/** A random n x n orthogonal matrix (Q of the QR of a random matrix, through an SVD: U V^T). */
+function randOrthogonal(n: number, rnd: () => number): Matrix {
+  const d = svd(randMatrix(n, n, rnd));
+  return d.U.mmul(d.V.transpose());
+}
+const fro = (M: Matrix): number => M.norm('frobenius');
+const mat = (x: Rows | Matrix): Matrix => (Matrix.isMatrix(x) ? (x as Matrix) : new Matrix(x as Rows));
+
+/**
+ * Checks an orthonormal basis Q (rows form, n x k): Q^T Q = I to 1e-12, and when `invariant` that range(Q) is
+ * A-invariant, ||(I - Q Q^T) A Q||_F <= 1e-10 ||A||_F, and contains X's columns, ||(I - Q Q^T) X||_F <= 1e-10 ||X||_F.
+ */
+function checkBasis(what: string, basis: Rows, k: number, A: Matrix, X?: Matrix): void {
+  const n = A.rows;
+  expect(basis.length).toBe(n);
+  for (const row of basis) expect(row.length).toBe(k);
+  if (k === 0) return;
+  const Q = new Matrix(basis);
+  expect(record(`${what}: ||Q^T Q - I|| (abs)`, fro(Q.transpose().mmul(Q).sub(Matrix.eye(k, k))))).toBeLessThanOrEqual(1e-12);
+  const P = Matrix.eye(n, n).sub(Q.mmul(Q.transpose()));
+  expect(record(`${what}: A-invariance (rel)`, fro(P.mmul(A).mmul(Q)) / Math.max(fro(A), 1e-300))).toBeLessThanOrEqual(1e-10);
+  if (X) expect(record(`${what}: contains B (rel)`, fro(P.mmul(X)) / Math.max(fro(X), 1e-300))).toBeLessThanOrEqual(1e-10);
+}
+
+/** A system with known ranks in a random orthogonal basis (a Kalman decomposition; see the test below). */
+function kalmanDecomposed(seed: number) {
+  const rnd = uniform(seed);
+  const r1 = 12, r2 = 10, r3 = 14, r4 = 24, n = r1 + r2 + r3 + r4; // co, c-not-o, o-not-c, neither
+  const o1 = 0, o2 = r1, o3 = r1 + r2, o4 = r1 + r2 + r3;
+  const At = new Matrix(n, n);
+  // Controllable part x1 (+) x2: a weighted shift chain e_1 -> e_2 -> ... -> e_22 driven by b = e_1.
+  for (let i = 0; i < r1 + r2 - 1; i++) At.set(i + 1, i, 1 + 0.25 * rnd());
+  const block = (ro: number, rr: number, co: number, cc: number, scale: number): void => {
+    for (let i = 0; i < rr; i++) for (let j = 0; j < cc; j++) At.set(ro + i, co + j, scale * rnd());
+  };
+  block(o3, r3, o3, r3, 0.25); // A33
+  block(o4, r4, o4, r4, 0.2); // A44
+  block(o4, r4, o3, r3, 0.3); // A43
+  block(o1, r1, o3, r3, 0.3); // A13
+  block(o2, r2, o3, r3, 0.3); // A23
+  block(o2, r2, o4, r4, 0.3); // A24
+  const Bt = new Matrix(n, 1);
+  Bt.set(0, 0, 1);
+  const Ct = new Matrix(30, n);
+  for (let i = 0; i < 30; i++) {
+    for (let j = 0; j < r1; j++) Ct.set(i, o1 + j, rnd());
+    for (let j = 0; j < r3; j++) Ct.set(i, o3 + j, rnd());
+  }
+  const T = randOrthogonal(n, rnd);
+  return {
+    n, ctrbRank: r1 + r2, obsvRank: r1 + r3,
+    A: T.mmul(At).mmul(T.transpose()), B: T.mmul(Bt), C: Ct.mmul(T.transpose()),
+  };
+}
+
+describe('orthogonal staircase (controllableSubspace, observableSubspace, unobservableSubspace)', () => {
+  it.each(cases(fx.control))('%s: ranks equal the Kalman (matrix_rank) ranks; orthonormal, invariant bases', (_n, c: any) => {
+    const A = mat(c.A), B = mat(c.B), C = mat(c.C), n = A.rows;
+    const cs = controllableSubspace(c.A, c.B);
+    const os = observableSubspace(c.A, c.C), us = unobservableSubspace(c.A, c.C);
+    expect([cs.rank, cs.dimension]).toEqual([c.ctrbRank, c.ctrbRank]);
+    expect([os.rank, os.dimension, us.rank, us.dimension]).toEqual([c.obsvRank, c.obsvRank, c.obsvRank, n - c.obsvRank]);
+    expect(cs.blockSizes.reduce((a: number, b: number) => a + b, 0)).toBe(cs.rank);
+    for (let i = 1; i < cs.blockSizes.length; i++) expect(cs.blockSizes[i]).toBeLessThanOrEqual(cs.blockSizes[i - 1]!);
+    expect(cs.tolerance).toBeCloseTo(n * Math.max(...A.transpose().to2DArray().map((r) => r.reduce((s, v) => s + Math.abs(v), 0))) * Number.EPSILON, 25);
+    checkBasis('staircase controllable', cs.basis, cs.rank, A, B);
+    checkBasis('staircase observable (A^T, C^T)', os.basis, os.rank, A.transpose(), C.transpose());
+    checkBasis('staircase unobservable', us.basis, n - us.rank, A);
+    if (n - us.rank > 0) {
+      expect(record('staircase unobservable: ||C N|| (rel)', fro(C.mmul(new Matrix(us.basis))) / fro(C))).toBeLessThanOrEqual(1e-10);
+    }
+    // Same subspaces as the SVD of the Kalman matrices (fixture projectors).
+    const proj = (Bs: Rows, k: number): Rows => (k === 0 ? new Matrix(n, n).to2DArray()
+      : new Matrix(Bs).mmul(new Matrix(Bs).transpose()).to2DArray());
+    expect(record('staircase controllable projector (abs)', absErr(proj(cs.basis, cs.rank), c.ctrbProjector))).toBeLessThanOrEqual(TOL);
+    expect(record('staircase unobservable projector (abs)', absErr(proj(us.basis, n - us.rank), c.unobservableProjector)))
+      .toBeLessThanOrEqual(TOL);
+    // Through controllability / observability with method 'staircase'.
+    const rc = controllability(c.A, c.B, { method: 'staircase' }), ro = observability(c.A, c.C, { method: 'staircase' });
+    expect([rc.method, rc.rank, rc.dimension, rc.full]).toEqual(['staircase', c.ctrbRank, c.ctrbRank, c.ctrbRank === n]);
+    expect([ro.method, ro.rank, ro.dimension, ro.full]).toEqual(['staircase', c.obsvRank, c.obsvRank, c.obsvRank === n]);
+    expect(rc.basis).toEqual(cs.basis);
+    expect(ro.basis).toEqual(us.basis);
+    expect(controllability(c.A, c.B).method).toBe('kalman');
+  });
+
+  it('n = 60 Kalman decomposition in a random orthogonal basis (B 60 x 1, C 30 x 60): staircase = Kalman ranks', () => {
+    for (const seed of [1, 2, 3]) {
+      const s = kalmanDecomposed(seed);
+      const A = s.A.to2DArray(), B = s.B.to2DArray(), C = s.C.to2DArray();
+      const kc = controllability(A, B), ko = observability(A, C);
+      const cs = controllableSubspace(A, B), os = observableSubspace(A, C), us = unobservableSubspace(A, C);
+      expect([kc.rank, cs.rank]).toEqual([s.ctrbRank, s.ctrbRank]);
+      expect([ko.rank, os.rank, us.rank]).toEqual([s.obsvRank, s.obsvRank, s.obsvRank]);
+      expect(cs.blockSizes).toEqual(Array(s.ctrbRank).fill(1)); // m = 1: one direction per step
+      checkBasis('staircase controllable (n = 60)', cs.basis, cs.rank, s.A, s.B);
+      checkBasis('staircase observable (n = 60)', os.basis, os.rank, s.A.transpose(), s.C.transpose());
+      checkBasis('staircase unobservable (n = 60)', us.basis, s.n - us.rank, s.A);
+      // The Kalman subspaces and the staircase ones coincide.
+      const P = (Bs: Rows): Matrix => new Matrix(Bs).mmul(new Matrix(Bs).transpose());
+      expect(record('staircase vs Kalman controllable projector, n = 60 (abs)', fro(P(cs.basis).sub(P(kc.basis)))))
+        .toBeLessThanOrEqual(1e-8);
+      expect(record('staircase vs Kalman unobservable projector, n = 60 (abs)', fro(P(us.basis).sub(P(ko.basis)))))
+        .toBeLessThanOrEqual(1e-8);
+    }
+  });
+
+  it('edge cases: B = 0, n = 1, a user tolerance, m > n', () => {
+    const A = [[0.5, 1], [0, 0.25]];
+    const z = controllableSubspace(A, [[0], [0]]);
+    expect([z.rank, z.blockSizes, z.basis]).toEqual([0, [], [[], []]]);
+    expect(unobservableSubspace(A, [[0, 0]]).dimension).toBe(2);
+    expect(controllableSubspace([[2]], [[3]]).rank).toBe(1);
+    expect(controllableSubspace(A, [[0], [1]]).blockSizes).toEqual([1, 1]);
+    expect(controllableSubspace(A, [[1], [0]]).rank).toBe(1); // e_1 is an eigenvector
+    expect(controllableSubspace(A, [[1], [1e-9]]).rank).toBe(2);
+    expect(controllableSubspace(A, [[1], [1e-9]], { tol: 1e-8 }).rank).toBe(1);
+    const w = controllableSubspace(A, [[1, 2, 3], [1, 2, 3]]); // rank-1 B with m = 3 > n
+    expect(w.blockSizes).toEqual([1, 1]);
+  });
+});
+
+describe('hessenberg (Householder, H = Q^T A Q)', () => {
+  const inputs: [string, Matrix][] = [
+    ...fx.control.map((c: any): [string, Matrix] => [c.name, mat(c.A)]),
+    ...fx.frequency.map((c: any): [string, Matrix] => [c.name, mat(c.A)]),
+    ['random n = 40', randMatrix(40, 40, uniform(7))],
+    ['random n = 97, scale 1e6', randMatrix(97, 97, uniform(8), 1e6)],
+    ['1 x 1', new Matrix([[3]])],
+    ['2 x 2', new Matrix([[1, 2], [3, 4]])],
+    ['zero column', new Matrix([[1, 2, 3], [0, 0, 4], [0, 0, 5]])],
+  ];
+  it.each(inputs)('%s', (_n, A) => {
+    const n = A.rows;
+    const { H, Q } = hessenberg(A);
+    expect([H.rows, H.columns, Q.rows, Q.columns]).toEqual([n, n, n, n]);
+    expect(record('hessenberg ||Q^T Q - I|| (abs)', fro(Q.transpose().mmul(Q).sub(Matrix.eye(n, n))))).toBeLessThanOrEqual(1e-13);
+    for (let i = 0; i < n; i++) for (let j = 0; j < i - 1; j++) expect(H.get(i, j)).toBe(0);
+    expect(record('hessenberg ||Q H Q^T - A|| / ||A||', fro(Q.mmul(H).mmul(Q.transpose()).sub(A)) / fro(A))).toBeLessThanOrEqual(1e-13);
+  });
+});
+
+describe("frequencyResponse: Laub's Hessenberg method (default) = the direct dense solve", () => {
+  const rnd = uniform(11);
+  const A40 = randMatrix(40, 40, rnd, 0.9 / Math.sqrt(40 / 3)); // spectral radius ~0.9
+  const random40 = { A: A40.to2DArray(), B: randMatrix(40, 3, rnd).to2DArray(), C: randMatrix(5, 40, rnd).to2DArray(),
+    D: randMatrix(5, 3, rnd).to2DArray() };
+  const systems: [string, any, any][] = [
+    ...fx.frequency.map((c: any): [string, any, any] => [c.name, c, c.omega ? { omega: c.omega } : { points: c.points }]),
+    ['random n = 40 (m = 3, p = 5)', random40, { points: 200 }],
+  ];
+  it.each(systems)('%s', (_n, sys, opts) => {
+    const h = frequencyResponse(sys, { ...opts, method: 'hessenberg' });
+    const d = frequencyResponse(sys, { ...opts, method: 'direct' });
+    expect(frequencyResponse(sys, opts).re).toEqual(h.re);
+    const scale = maxAbs(d.magnitude);
+    expect(record('hessenberg vs direct H re, im (rel. to max |H|)', Math.max(absErr(h.re, d.re), absErr(h.im, d.im)) / scale))
+      .toBeLessThanOrEqual(1e-10);
+    expectRel('hessenberg vs direct |H|', h.magnitude, d.magnitude, 1e-10);
+    expect(record('hessenberg vs direct phase (abs, rad)', absErr(h.phase, d.phase))).toBeLessThanOrEqual(1e-10);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
 function catchError(f: () => unknown): Error {
   try { f(); } catch (e) { return e as Error; }
   throw new Error('expected an error, none was thrown');
@@ -412,6 +593,12 @@ describe('errors: class, argument and message', () => {
     ['frequencyResponse: pole at z = 1, omega = 0', () => frequencyResponse({ A: [[1]], B: [[1]], C: [[1]] }), InvalidArgumentError, 'system.A', /unit circle/],
     ['frequencyResponse: NaN in omega', () => frequencyResponse(sys, { omega: [0, NaN] }), InvalidArgumentError, 'options.omega'],
     ['frequencyResponse: points 0', () => frequencyResponse(sys, { points: 0 }), InvalidArgumentError, 'options.points'],
+    ['frequencyResponse (direct): pole on the unit circle', () => frequencyResponse({ A: rot, B: [[1], [0]], C: [[1, 0]] }, { omega: [0, Math.atan2(0.8, 0.6)], method: 'direct' }), InvalidArgumentError, 'system.A', /unit circle/],
+    ['frequencyResponse (hessenberg): pole at z = -1, n = 30', () => frequencyResponse({ A: eye(30).map((r, i) => r.map((v, j) => (i === j ? (i === 7 ? -1 : 0.5) : j === i + 1 ? 0.2 : 0))), B: eye(30).map((r) => [r[0]!]), C: [eye(30)[29]!] }, { points: 5 }), InvalidArgumentError, 'system.A', /eigenvalue -1\+0j on the unit circle at omega = 3.14/],
+    ['frequencyResponse: unknown method', () => frequencyResponse(sys, { method: 'schur' as 'direct' }), InvalidArgumentError, 'options.method'],
+    ['controllability: unknown method', () => controllability(sys.A, sys.B, { method: 'ctrbf' as 'kalman' }), InvalidArgumentError, 'options.method'],
+    ['controllableSubspace: B with 3 rows', () => controllableSubspace(sys.A, [[1], [0], [0]]), ShapeError, 'B'],
+    ['unobservableSubspace: NaN tol', () => unobservableSubspace(sys.A, sys.C, { tol: NaN }), InvalidArgumentError, 'options.tol'],
   ];
   it.each(table)('%s', (_what, f, cls, argument, msg) => expectThrows(f, cls, argument, msg));
 });

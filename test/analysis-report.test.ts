@@ -66,8 +66,8 @@ describe('analyzeModel', () => {
     expect(ref.stability).toBe('stable');
     expect(Math.abs(r.linearization.spectrum.spectralRadius - ref.spectralRadius)).toBeLessThan(1e-9);
     expect(r.linearization.lyapunov.certified).toBe(true);
-    expect(r.linearization.controllability).toEqual({ rank: 2, n: 2, tolerance: expect.any(Number) });
-    expect(r.linearization.observability.rank).toBe(2);
+    expect(r.linearization.controllability).toEqual({ rank: 2, n: 2, tolerance: expect.any(Number), method: 'staircase' });
+    expect(r.linearization.observability).toEqual({ rank: 2, n: 2, tolerance: expect.any(Number), method: 'staircase' });
     expect(r.gradientFlow.norms).toHaveLength(40);
     expect(r.timeConstants).toBeNull();
     rnn.dispose();

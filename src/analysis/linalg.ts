@@ -387,3 +387,151 @@ export function cholesky(A: Matrix): Matrix | null {
   const c = new CholeskyDecomposition(S);
   return c.isPositiveDefinite() ? c.lowerTriangularMatrix : null;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Orthogonal reductions on Float64Array storage (control.ts staircase / Kalman QR, frequency.ts Laub's method).
+// ml-matrix's get/set accessors dominate O(n^3) loops at n ~ 256; these kernels run on flat row- or column-major
+// arrays instead. Appended as one block: nothing above is changed.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The entries of a Matrix, row-major, as a fresh Float64Array (a[i * cols + j] = M(i, j)). */
+export function flatRowMajor(M: Matrix): Float64Array {
+  const r = M.rows, c = M.columns, a = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) {
+    const row = M.getRow(i);
+    for (let j = 0; j < c; j++) a[i * c + j] = row[j]!;
+  }
+  return a;
+}
+
+/** A rows x cols Matrix from row-major entries. */
+export function matrixFromRowMajor(a: ArrayLike<number>, rows: number, cols: number): Matrix {
+  const M = new Matrix(rows, cols);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) M.set(i, j, a[i * cols + j]!);
+  return M;
+}
+
+/** ||A||_1 = max_j sum_i |a_ij| of a row-major n x n array. */
+export function norm1RowMajor(a: Float64Array, n: number): number {
+  const s = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) s[j]! += Math.abs(a[i * n + j]!);
+  let m = 0;
+  for (let j = 0; j < n; j++) m = Math.max(m, s[j]!);
+  return m;
+}
+
+/** Upper Hessenberg form of a square matrix by an orthogonal similarity: H = Q^T A Q (see {@link hessenberg}). */
+export interface HessenbergForm {
+  /** Upper Hessenberg (h_ij = 0 exactly for i > j + 1). */
+  H: Matrix;
+  /** Orthogonal, A = Q H Q^T. */
+  Q: Matrix;
+}
+
+/**
+ * Householder reduction to upper Hessenberg form, on row-major storage: returns h (= Q^T A Q, upper Hessenberg,
+ * exact zeros below the subdiagonal) and q (orthogonal, the product of the n - 2 reflectors), both row-major n x n.
+ * Backward stable: Q H Q^T = A + E with ||E|| ~ n eps ||A||. About 10/3 n^3 flops for h and 4/3 n^3 for q.
+ */
+export function hessenbergRowMajor(a: ArrayLike<number>, n: number): { h: Float64Array; q: Float64Array } {
+  const h = Float64Array.from(a as ArrayLike<number>);
+  const q = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) q[i * n + i] = 1;
+  const v = new Float64Array(n), w = new Float64Array(n);
+  for (let k = 0; k < n - 2; k++) {
+    // Reflector P = I - beta v v^T (v[k+1..n-1]) with P x = alpha e_{k+1} for x = h[k+1..n-1, k].
+    let scale = 0;
+    for (let i = k + 1; i < n; i++) scale = Math.max(scale, Math.abs(h[i * n + k]!));
+    if (scale === 0) continue;
+    let ss = 0;
+    for (let i = k + 1; i < n; i++) { const x = h[i * n + k]! / scale; v[i] = x; ss += x * x; }
+    const x0 = v[k + 1]!;
+    const nx = Math.sqrt(ss);
+    const alpha = x0 >= 0 ? -nx : nx; // in units of scale
+    v[k + 1] = x0 - alpha;
+    const vtv = ss - x0 * x0 + v[k + 1]! * v[k + 1]!;
+    if (vtv === 0) continue;
+    const beta = 2 / vtv;
+    // Left: rows k+1..n-1, columns k..n-1: h <- h - beta v (v^T h).
+    w.fill(0, k, n);
+    for (let i = k + 1; i < n; i++) {
+      const vi = v[i]!, off = i * n;
+      for (let j = k; j < n; j++) w[j]! += vi * h[off + j]!;
+    }
+    for (let i = k + 1; i < n; i++) {
+      const bvi = beta * v[i]!, off = i * n;
+      for (let j = k + 1; j < n; j++) h[off + j]! -= bvi * w[j]!;
+    }
+    h[(k + 1) * n + k] = alpha * scale;
+    for (let i = k + 2; i < n; i++) h[i * n + k] = 0;
+    // Right: all rows, columns k+1..n-1: h <- h - beta (h v) v^T; likewise q <- q P.
+    for (const m of [h, q]) {
+      for (let i = 0; i < n; i++) {
+        const off = i * n;
+        let s = 0;
+        for (let j = k + 1; j < n; j++) s += m[off + j]! * v[j]!;
+        s *= beta;
+        if (s !== 0) for (let j = k + 1; j < n; j++) m[off + j]! -= s * v[j]!;
+      }
+    }
+  }
+  return { h, q };
+}
+
+/**
+ * Upper Hessenberg form H = Q^T A Q of a real square matrix by Householder reflections (an orthogonal similarity,
+ * not an eigensolver): H has exact zeros below its subdiagonal, Q is orthogonal, and Q H Q^T reproduces A to about
+ * n eps ||A||. The first step of Laub's frequency-response method ({@link frequencyResponse}).
+ * @throws {ShapeError} when A is not square
+ */
+export function hessenberg(A: Matrix): HessenbergForm {
+  if (A.rows !== A.columns) throw new ShapeError('A', `expected a square matrix, got ${A.rows}x${A.columns}`);
+  const n = A.rows;
+  const { h, q } = hessenbergRowMajor(flatRowMajor(A), n);
+  return { H: matrixFromRowMajor(h, n, n), Q: matrixFromRowMajor(q, n, n) };
+}
+
+/**
+ * R factor (n x n upper triangular, returned as a Matrix) of the Householder QR factorization T = Q R of a tall
+ * N x n matrix (N >= n) given column-major (t[j * N + i] = T(i, j)); t is overwritten. Q is not formed.
+ * T and R have the same singular values and right singular vectors (T^T T = R^T R). About 2 N n^2 flops.
+ */
+export function householderRColumnMajor(t: Float64Array, N: number, n: number): Matrix {
+  const R = new Matrix(n, n);
+  for (let k = 0; k < n; k++) {
+    const ok = k * N;
+    let scale = 0;
+    for (let i = k; i < N; i++) scale = Math.max(scale, Math.abs(t[ok + i]!));
+    if (scale === 0) {
+      for (let c = k + 1; c < n; c++) R.set(k, c, t[c * N + k]!);
+      continue;
+    }
+    let ss = 0;
+    for (let i = k; i < N; i++) { const x = t[ok + i]! / scale; t[ok + i] = x; ss += x * x; }
+    const x0 = t[ok + k]!;
+    const nx = Math.sqrt(ss);
+    const alpha = x0 >= 0 ? -nx : nx;
+    t[ok + k] = x0 - alpha; // v = t[ok + k .. ok + N - 1], in units of scale
+    const vtv = ss - x0 * x0 + t[ok + k]! * t[ok + k]!;
+    R.set(k, k, alpha * scale);
+    const beta = vtv > 0 ? 2 / vtv : 0;
+    for (let c = k + 1; c < n; c++) {
+      const oc = c * N;
+      let s = 0;
+      for (let i = k; i < N; i++) s += t[ok + i]! * t[oc + i]!;
+      s *= beta;
+      if (s !== 0) for (let i = k; i < N; i++) t[oc + i]! -= s * t[ok + i]!;
+      R.set(k, c, t[oc + k]!);
+    }
+  }
+  return R;
+}
+
+/**
+ * Singular values (decreasing) and right singular vectors (columns of V, n x n) of a square or tall matrix,
+ * without the left singular vectors (ml-matrix's Golub-Kahan SVD with computeLeftSingularVectors: false).
+ */
+export function svdRight(A: Matrix): { s: Float64Array; V: Matrix } {
+  const d = new SingularValueDecomposition(A, { computeLeftSingularVectors: false });
+  return { s: Float64Array.from(d.diagonal), V: d.rightSingularVectors };
+}

@@ -86,10 +86,14 @@ export interface AnalysisReport {
     state: Float64Array;
     /** Spectrum of the state Jacobian A = ds_t/ds_{t-1}. */
     spectrum: SpectrumResult;
-    /** Rank of [B, AB, ..., A^(n-1) B] (B = ds_t/dx_t) out of n, with the SVD tolerance used. */
-    controllability: { rank: number; n: number; tolerance: number };
-    /** Rank of [C; CA; ...; CA^(n-1)] out of n (C the readout), with the SVD tolerance used. */
-    observability: { rank: number; n: number; tolerance: number };
+    /**
+     * Dimension of the controllable subspace of (A, B) (B = ds_t/dx_t) out of n, by the orthogonal staircase
+     * (`controllability(A, B, { method: 'staircase' })`), with its Krylov-step deflation tolerance n ||A||_1 eps.
+     * The staircase never forms [B, AB, ..., A^(n-1) B], whose SVD rank under-counts when the powers decay.
+     */
+    controllability: { rank: number; n: number; tolerance: number; method: 'staircase' };
+    /** Dimension of the observable subspace of (A, C) (C the readout) out of n, by the staircase on (A^T, C^T). */
+    observability: { rank: number; n: number; tolerance: number; method: 'staircase' };
     /**
      * V(s) = (s - s*)^T P (s - s*) with A^T P A - P = -I certifies local stability when P > 0. minEigenvalue is
      * P's smallest eigenvalue (null when P was not computed: spectral radius >= 1, or the solve failed).
@@ -148,8 +152,8 @@ export function analyzeModel(model: RecurrentLayer | SequenceModel, options: Ana
   for (let i = 0; i < p; i++) {
     for (let j = 0; j < H; j++) C.set(i, j, head ? head['weight']!.data[i * H + j]! : i === j ? 1 : 0);
   }
-  const ctrb = controllability(A, B);
-  const obsv = observability(A, C);
+  const ctrb = controllability(A, B, { method: 'staircase' });
+  const obsv = observability(A, C, { method: 'staircase' });
   const linSpec = spectrum(A);
   let lyap: AnalysisReport['linearization']['lyapunov'];
   if (linSpec.spectralRadius >= 1) {
@@ -168,7 +172,7 @@ export function analyzeModel(model: RecurrentLayer | SequenceModel, options: Ana
   }
   const outs = Math.min(4, p);
   const freq = frequencyResponse({ A, B: B.subMatrix(0, n - 1, 0, 0), C: C.subMatrix(0, outs - 1, 0, n - 1) },
-    { points: options.frequencyPoints ?? 128 });
+    { points: options.frequencyPoints ?? 128, method: 'hessenberg' });
 
   const input = options.input ?? defaultInput(options.steps ?? 100, I, seed);
   if (input.length === 0 || input.some((r) => r.length !== I)) {
@@ -191,8 +195,8 @@ export function analyzeModel(model: RecurrentLayer | SequenceModel, options: Ana
       at: at >= 0 ? `fixed point ${at}` : 'origin',
       state: s0,
       spectrum: linSpec,
-      controllability: { rank: ctrb.rank, n, tolerance: ctrb.tolerance },
-      observability: { rank: obsv.rank, n, tolerance: obsv.tolerance },
+      controllability: { rank: ctrb.rank, n, tolerance: ctrb.tolerance, method: 'staircase' },
+      observability: { rank: obsv.rank, n, tolerance: obsv.tolerance, method: 'staircase' },
       lyapunov: lyap,
       frequency: freq,
     },
@@ -231,7 +235,7 @@ export function formatReport(r: AnalysisReport): string {
   const lin = r.linearization;
   L.push('', `Linearization at the ${lin.at}: spectral radius ${g4(lin.spectrum.spectralRadius)}`);
   L.push(`  controllability rank ${lin.controllability.rank} of ${lin.controllability.n}, observability rank ` +
-    `${lin.observability.rank} of ${lin.observability.n} (readout: ${m.readout}; SVD tolerance sigma_max*n*eps)`);
+    `${lin.observability.rank} of ${lin.observability.n} (readout: ${m.readout}; orthogonal staircase, tolerance n*||A||_1*eps)`);
   const ly = lin.lyapunov;
   L.push(`  Lyapunov (A^T P A - P = -I): ${ly.certified ? 'certified' : 'not certified'}: ${ly.reason}` +
     (ly.minEigenvalue === null ? '' : ` (smallest eigenvalue of P ${g4(ly.minEigenvalue)})`));
