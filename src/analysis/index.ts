@@ -20,10 +20,13 @@ export type { DiscreteLyapunovOptions, LyapunovCertificate, LyapunovCertificateO
 
 // ---- linear analysis: controllability, observability, Gramians --------------------------------------------------
 export {
-  controllability, controllabilityGramian, controllabilityMatrix, observability, observabilityGramian,
-  observabilityMatrix,
+  controllability, controllabilityGramian, controllabilityMatrix, controllableSubspace, observability,
+  observabilityGramian, observabilityMatrix, observableSubspace, unobservableSubspace,
 } from './control.js';
-export type { GramianOptions, RankOptions, RankResult } from './control.js';
+export type {
+  ControlMethod, ControlOptions, GramianOptions, RankOptions, RankResult, StaircaseRankResult, SubspaceOptions,
+  SubspaceResult,
+} from './control.js';
 
 // ---- linear analysis: frequency response ------------------------------------------------------------------------
 export { frequencyResponse } from './frequency.js';
