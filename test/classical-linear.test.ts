@@ -7,12 +7,14 @@
 // lstsq and for the ARMAX <-> state-space equivalence, 1e-9 for evaluate() vs frequencyResponse. The statistical
 // tests use fixed seeds and state their tolerance (about 4 standard errors). Measured errors are printed at the end.
 import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   StateSpace, appendConstantInput, armaxPresample, characteristicPolynomial, fitArx, fitStateSpaceLeastSquares,
   linearizedStateSpace, markovParameters, simulateArmax, simulateStateSpace, stateSpaceFromRnn, toArmax, transferFunction,
 } from '../src/classical/index.js';
-import { frequencyResponse, lstmCellMap, rnnCellMap, runCellMap } from '../src/analysis/index.js';
+import { cellMap, frequencyResponse, lstmCellMap, rnnCellMap, runCellMap } from '../src/analysis/index.js';
+import { init } from '../src/runtime/engine.js';
+import { GRU } from '../src/nn/recurrent.js';
 import { Matrix } from '../src/analysis/linalg.js';
 import { InvalidArgumentError, ShapeError } from '../src/errors.js';
 import { Random } from '../src/nn/random.js';
@@ -257,6 +259,21 @@ describe('stateSpaceFromRnn / linearizedStateSpace', () => {
     const ll = linearizedStateSpace(lstm);
     expect([ll.system.n, ll.system.p, ll.system.m]).toEqual([4, 2, 1]);
     expect(ll.system.C.to2DArray()).toEqual([[1, 0, 0, 0], [0, 1, 0, 0]]);
+  });
+
+  describe('from a model', () => {
+    beforeAll(async () => { await init({ threads: 1 }); });
+    it('a 2-layer GRU: layer 1 linearized equals the Jacobians of its cell map', () => {
+      const gru = new GRU({ inputSize: 2, hiddenSize: 3, numLayers: 2, seed: 4 });
+      try {
+        const s = [0.1, -0.2, 0.3], x = [0.5, -0.4, 0.2];
+        const lz = linearizedStateSpace(gru, { layer: 1, state: s, x });
+        const J = cellMap(gru, { layer: 1 }).jacobian(s, x);
+        expect(lz.system.A.to2DArray()).toEqual(J.A.to2DArray());
+        expect(lz.system.B.to2DArray()).toEqual(J.B.to2DArray());
+        expect([lz.system.n, lz.system.m, lz.system.p]).toEqual([3, 3, 3]);
+      } finally { gru.dispose(); }
+    });
   });
 });
 
