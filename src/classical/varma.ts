@@ -313,11 +313,11 @@ export interface CharacteristicPolynomialOptions {
  *
  *   p_0 = 1,  p_k(z) = (z - h_kk) p_{k-1}(z) - sum_{i=1}^{k-1} h_{k-i,k} (h_{k,k-1} ... h_{k-i+1,k-i}) p_{k-i-1}(z),
  *
- * O(n^3) flops, no eigenvalues. Rehman & Ipsen (2011, "La Budde's method for computing characteristic
- * polynomials") bound the error of each a_k by about n eps times the corresponding coefficient of the
- * characteristic polynomial of |H| (entrywise absolute values): a_k is accurate relative to that scale, e.g. to
- * about 1e-14 relative to sum_k |a_k| for a well-scaled n <= 20, but a coefficient much smaller than its scale
- * (cancellation) has fewer correct digits. Method 'eigenvalues' (np.poly's): multiplies out (z - lambda_i)
+ * O(n^3) flops, no eigenvalues. Its forward error analysis (Rehman & Ipsen, 2011, "La Budde's method for computing
+ * characteristic polynomials") bounds the error of a_k, roughly, by a small multiple of k eps times the
+ * coefficients of the same recurrence run on |H| (entrywise absolute values): a_k is accurate relative to that
+ * scale (measured here: <= 4e-16 relative to max_k |a_k| on the fixtures, n <= 8), but a coefficient much smaller
+ * than its scale (cancellation) has fewer correct digits. Method 'eigenvalues' (np.poly's): multiplies out (z - lambda_i)
  * (real factors, and z^2 - 2 Re(lambda) z + |lambda|^2 for a complex pair); its errors are those of the
  * eigenvalues, so it is worse for defective or clustered eigenvalues (a Jordan block of size m perturbs them by
  * (eps ||A||)^(1/m), though the coefficients are still accurate to about eps ||A||^k because the perturbed
