@@ -85,6 +85,20 @@ describe('characteristicPolynomial', () => {
 });
 
 describe('transferFunction and markovParameters', () => {
+  it('defaults to the timing of the argument: rnn for a StateSpace (what simulate runs), standard for a quadruple', () => {
+    const q = { A: [[0.5, 0.2], [-0.1, 0.3]], B: [[1], [0.5]], C: [[1, -1]], D: [[0.25]] };
+    const ss = new StateSpace(q);
+    // Impulse response of simulate from h_0 = 0 without noise: x_1 = 1, then zeros.
+    const sim = ss.simulate([[1], [0], [0], [0]], { noise: false, h0: [0, 0] }).outputs.map((y) => y[0]!);
+    const mkSs = markovParameters(ss, 4).map((G) => G.get(0, 0));
+    for (let k = 0; k < 4; k++) expect(Math.abs(mkSs[k]! - sim[k]!)).toBeLessThan(1e-15);
+    const mkQ = markovParameters(q, 2).map((G) => G.get(0, 0));
+    expect(mkQ[0]).toBe(0.25); // D
+    expect(Math.abs(mkQ[1]! - (1 * 1 + -1 * 0.5))).toBeLessThan(1e-15); // CB
+    expect(transferFunction(ss).timing).toBe('rnn');
+    expect(transferFunction(q).timing).toBe('standard');
+  });
+
   it.each(cases(lin.ss2tf))('%s: den / num vs ss2tf and exact; Markov parameters; evaluate vs frequencyResponse', (_n, c) => {
     const sys = { A: c.A, B: c.B, C: c.C, D: c.D };
     const tf = transferFunction(sys);

@@ -11,8 +11,9 @@
  * G(z) = z C (zI - A)^{-1} B + D = C A (zI - A)^{-1} B + (CB + D). The textbook (and SciPy `ss2tf`,
  * {@link frequencyResponse}) convention is h_{t+1} = A h_t + B x_t, y_t = C h_t + D x_t ("standard" timing), with
  * H(z) = C (zI - A)^{-1} B + D and impulse response D, CB, CAB, ... {@link markovParameters} and
- * {@link transferFunction} take `timing` (default 'standard', the quadruple's textbook meaning); 'rnn' is the same
- * computation on the quadruple (A, B, CA, CB + D), which is what {@link StateSpace.simulate} realises.
+ * {@link transferFunction} take `timing`: by default 'rnn' for a {@link StateSpace} (what its simulate realises)
+ * and 'standard' for a bare { A, B, C, D } quadruple (its textbook meaning); 'rnn' is the standard computation on
+ * the quadruple (A, B, CA, CB + D).
  * {@link toArmax} always describes {@link StateSpace.simulate} (rnn timing).
  * @module
  */
@@ -102,8 +103,9 @@ function quadruple(name: string, sys: StateSpace | StateSpaceSystem): Quadruple 
 /** Timing convention of {@link markovParameters} and {@link transferFunction} (see the module comment). */
 export type Timing = 'standard' | 'rnn';
 
-function checkTiming(t: unknown): Timing {
-  const timing = t ?? 'standard';
+/** The default follows the argument's own meaning: a StateSpace simulates with rnn timing, a bare quadruple is textbook. */
+function checkTiming(t: unknown, sys: unknown): Timing {
+  const timing = t ?? (sys instanceof StateSpace ? 'rnn' : 'standard');
   if (timing !== 'standard' && timing !== 'rnn') {
     throw new InvalidArgumentError('options.timing', `expected 'standard' or 'rnn', got ${String(timing)}`);
   }
@@ -367,7 +369,11 @@ export function characteristicPolynomial(A: MatrixInput, options: Characteristic
 
 /** Options of {@link markovParameters} and {@link transferFunction}. */
 export interface TimingOptions {
-  /** 'standard' (default): h_{t+1} = A h_t + B x_t, y_t = C h_t + D x_t. 'rnn': h_t = A h_{t-1} + B x_t (StateSpace). */
+  /**
+   * 'standard': h_{t+1} = A h_t + B x_t, y_t = C h_t + D x_t (SciPy's ss2tf). 'rnn': h_t = A h_{t-1} + B x_t, as
+   * {@link StateSpace.simulate} runs. Default: 'rnn' for a StateSpace (what it simulates), 'standard' for a bare
+   * { A, B, C, D } quadruple.
+   */
   timing?: Timing;
 }
 
@@ -384,7 +390,7 @@ export interface TimingOptions {
  */
 export function markovParameters(sys: StateSpace | StateSpaceSystem, k: number, options: TimingOptions = {}): Matrix[] {
   if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError('k', `expected an integer >= 1, got ${k}`);
-  const q = timed(quadruple('sys', sys), checkTiming(options.timing));
+  const q = timed(quadruple('sys', sys), checkTiming(options.timing, sys));
   const out: Matrix[] = [q.D.clone()];
   let CA = q.C.clone();
   for (let j = 1; j < k; j++) {
@@ -451,7 +457,7 @@ export interface TransferFunction {
  * @throws {InvalidArgumentError} naming `options.timing`; {@link ShapeError} naming `sys.A` ... `sys.D`
  */
 export function transferFunction(sys: StateSpace | StateSpaceSystem, options: TimingOptions = {}): TransferFunction {
-  const timing = checkTiming(options.timing);
+  const timing = checkTiming(options.timing, sys);
   const q = timed(quadruple('sys', sys), timing);
   const { A, B, C, D, n, m, p } = q;
   const a = characteristicPolynomial(A);
