@@ -1,0 +1,9 @@
+/**
+ * The Kalman filter, RTS smoother, EM fitting and the filter/smoother/RNN comparison (issue 6, "Classical
+ * bridges"), re-exported for the package entry.
+ * @module
+ */
+export { kalmanFilter, rtsSmoother } from './kalman.js';
+export type {
+  KalmanFilterOptions, KalmanFilterResult, RtsSmootherOptions, RtsSmootherResult, SequenceInput,
+} from './kalman.js';
