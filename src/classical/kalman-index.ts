@@ -5,5 +5,7 @@
  */
 export { kalmanFilter, rtsSmoother } from './kalman.js';
 export type {
-  KalmanFilterOptions, KalmanFilterResult, RtsSmootherOptions, RtsSmootherResult, SequenceInput,
+  KalmanFilterOptions, KalmanFilterResult, RtsSmootherOptions, RtsSmootherResult, SeriesInput,
 } from './kalman.js';
+export { stateSpaceLogLikelihood, fitStateSpaceEm } from './fit-ml.js';
+export type { EmParameter, FitStateSpaceEmOptions, FitStateSpaceEmResult } from './fit-ml.js';

@@ -16,12 +16,12 @@ import { Matrix, flatRowMajor, symmetricEigen, type MatrixInput } from '../analy
 import type { StateSpace } from './state-space.js';
 
 /** A sequence of T rows of numbers: rows (`number[][]`, `Float64Array[]`) or a flat row-major `{ data, shape: [T, k] }`. */
-export type SequenceInput = ArrayLike<ArrayLike<number>> | { readonly data: ArrayLike<number>; readonly shape: readonly number[] };
+export type SeriesInput = ArrayLike<ArrayLike<number>> | { readonly data: ArrayLike<number>; readonly shape: readonly number[] };
 
 /** Options of {@link kalmanFilter}. */
 export interface KalmanFilterOptions {
   /** x_1..x_T, T x m; required when the model has inputs (m > 0), rejected otherwise. */
-  inputs?: SequenceInput;
+  inputs?: SeriesInput;
 }
 
 /**
@@ -163,7 +163,7 @@ export function cholSolveInPlace(L: Float64Array, n: number, b: Float64Array, c:
 }
 
 /** Flat T x cols sequence; NaN allowed (missing) when `allowNaN`, infinities never. @internal */
-export function flatSequence(name: string, v: SequenceInput, cols: number, rows: number | undefined, allowNaN: boolean): { data: Float64Array; T: number } {
+export function flatSequence(name: string, v: SeriesInput, cols: number, rows: number | undefined, allowNaN: boolean): { data: Float64Array; T: number } {
   let T: number;
   let data: Float64Array;
   if (v !== null && typeof v === 'object' && 'data' in v && 'shape' in v && !(typeof (v as unknown as ArrayLike<unknown>).length === 'number')) {
@@ -204,7 +204,7 @@ export function flatSequence(name: string, v: SequenceInput, cols: number, rows:
 }
 
 /** The inputs of a model run, flat T x m (empty for m = 0). @internal */
-export function flatInputs(ss: { m: number }, inputs: SequenceInput | undefined, T: number, name = 'options.inputs'): Float64Array {
+export function flatInputs(ss: { m: number }, inputs: SeriesInput | undefined, T: number, name = 'options.inputs'): Float64Array {
   if (ss.m === 0) {
     if (inputs !== undefined) throw new InvalidArgumentError(name, 'the model has no inputs (m = 0); omit them');
     return new Float64Array(0);
@@ -437,7 +437,7 @@ function checkModel(ss: StateSpace): void {
  *   a StateSpace; `ss.R` when some S_t is not positive definite (R singular where the predicted state is known
  *   exactly)
  */
-export function kalmanFilter(ss: StateSpace, y: SequenceInput, options: KalmanFilterOptions = {}): KalmanFilterResult {
+export function kalmanFilter(ss: StateSpace, y: SeriesInput, options: KalmanFilterOptions = {}): KalmanFilterResult {
   checkModel(ss);
   const { data, T } = flatSequence('y', y, ss.p, undefined, true);
   const x = flatInputs(ss, options?.inputs, T);
