@@ -9,3 +9,5 @@ export type {
 } from './kalman.js';
 export { stateSpaceLogLikelihood, fitStateSpaceEm } from './fit-ml.js';
 export type { EmParameter, FitStateSpaceEmOptions, FitStateSpaceEmResult } from './fit-ml.js';
+export { compareFilterSmootherRnn, oscillatorModel } from './compare-rnn.js';
+export type { FilterSmootherRnnComparison, FilterSmootherRnnOptions } from './compare-rnn.js';
