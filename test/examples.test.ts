@@ -20,4 +20,19 @@ describe('examples', () => {
     const tfErr = Number(/max \|H_fit - H_true\| \/ max \|H_true\| at these frequencies: (\S+)/.exec(r.stdout)?.[1]);
     expect(tfErr).toBeLessThan(0.1);
   });
+
+  it('kalman-vs-birnn.mjs: smoother < filter, bidirectional < unidirectional GRU, EM log-likelihood non-decreasing', () => {
+    const r = run('examples/kalman-vs-birnn.mjs');
+    expect(r.status, r.stderr).toBe(0);
+    const mse = (label: string): number => Number(new RegExp(`\\| ${label}\\s*\\| (\\S+) \\|`).exec(r.stdout)?.[1]);
+    const filter = mse('Kalman filter \\(causal\\)'), smoother = mse('RTS smoother \\(non-causal\\)');
+    const uni = mse('GRU, unidirectional'), bi = mse('GRU, bidirectional');
+    for (const v of [filter, smoother, uni, bi]) expect(v).toBeGreaterThan(0);
+    expect(smoother).toBeLessThan(filter);
+    expect(bi).toBeLessThan(uni);
+    expect(bi).toBeLessThan(filter);
+    expect(uni).toBeLessThan(1.15 * filter);
+    expect(r.stdout).toContain('order: smoother < filter: true; bidirectional < unidirectional: true');
+    expect(r.stdout).toContain('non-decreasing true');
+  });
 });

@@ -16,3 +16,6 @@ export type {
 } from './varma.js';
 export { fitStateSpaceLeastSquares, fitArx } from './fit-linear.js';
 export type { StateSpaceData, StateSpaceFit, ArxOptions, ArxFit } from './fit-linear.js';
+
+// --- Kalman filter, RTS smoother, maximum likelihood (EM), filter / smoother vs RNNs -----------------------------
+export * from './kalman-index.js';
