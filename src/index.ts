@@ -55,3 +55,4 @@ export type { KerasConversion, KerasWeightsInput, KerasHeadActivation } from './
 export { importOnnx, exportOnnx, OnnxError } from './io/onnx.js';
 export type { OnnxImport, OnnxExportOptions, OnnxGraphNames } from './io/onnx.js';
 export * from './analysis/index.js';
+export * from './classical/hmm-index.js';

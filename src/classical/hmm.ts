@@ -17,7 +17,7 @@ import { InvalidArgumentError, ShapeError } from '../errors.js';
 import { Random } from '../nn/random.js';
 
 /** Tolerance on the sum of a probability distribution (pi, a row of T, a row of a discrete E). */
-export const DISTRIBUTION_TOLERANCE = 1e-9;
+export const HMM_DISTRIBUTION_TOLERANCE = 1e-9;
 
 /**
  * What {@link HMM} is built from: `pi`, `transitions` and exactly one emission model, either `emissions`
@@ -71,7 +71,7 @@ export type DiscreteObservations = ArrayLike<number>;
 /** Gaussian observations: T rows of d numbers (or, when d = 1, T numbers). */
 export type GaussianObservations = ArrayLike<ArrayLike<number>> | ArrayLike<number>;
 /** One observation sequence. */
-export type Observations = DiscreteObservations | GaussianObservations;
+export type HMMObservations = DiscreteObservations | GaussianObservations;
 
 /** What {@link HMM.sample} returns. */
 export interface HMMSample {
@@ -127,8 +127,8 @@ function checkDistribution(name: string, p: Float64Array, what: string): void {
     if (p[i]! < 0) throw new InvalidArgumentError(name, `${what}: entry ${i} is negative (${p[i]})`);
     s += p[i]!;
   }
-  if (Math.abs(s - 1) > DISTRIBUTION_TOLERANCE) {
-    throw new InvalidArgumentError(name, `${what} must sum to 1 within ${DISTRIBUTION_TOLERANCE}, sums to ${s}`);
+  if (Math.abs(s - 1) > HMM_DISTRIBUTION_TOLERANCE) {
+    throw new InvalidArgumentError(name, `${what} must sum to 1 within ${HMM_DISTRIBUTION_TOLERANCE}, sums to ${s}`);
   }
 }
 
@@ -177,7 +177,7 @@ function gaussianEmission(name: string, means: Float64Array[], covs: Float64Arra
 }
 
 /** Inverse-CDF draw from a distribution p with a uniform u in [0, 1): the first k with u < p_0 + ... + p_k. */
-export function categorical(p: ArrayLike<number>, u: number): number {
+export function drawCategorical(p: ArrayLike<number>, u: number): number {
   let acc = 0;
   let last = 0;
   for (let k = 0; k < p.length; k++) {
@@ -282,7 +282,7 @@ export class HMM {
    * @throws {InvalidArgumentError} naming `name` for a symbol out of range or an empty sequence
    * @throws {ShapeError} naming `name` for a Gaussian row of the wrong length
    */
-  checkObservations(obs: Observations, name = 'obs'): Int32Array | Float64Array[] {
+  checkObservations(obs: HMMObservations, name = 'obs'): Int32Array | Float64Array[] {
     if (!isArrayLike(obs) || obs.length < 1) {
       throw new InvalidArgumentError(name, 'expected a sequence of at least one observation');
     }
@@ -335,7 +335,7 @@ export class HMM {
    * log b_k(o_t) for every step and state: T rows of K.
    * @throws as {@link checkObservations}
    */
-  logEmission(obs: Observations): Float64Array[] {
+  logEmission(obs: HMMObservations): Float64Array[] {
     const o = this.checkObservations(obs);
     return Array.from({ length: o.length }, (_, t) => {
       const r = new Float64Array(this.K);
@@ -350,7 +350,7 @@ export class HMM {
    * @throws {ShapeError} naming `states` when its length is not that of `obs`
    * @throws {InvalidArgumentError} naming `states` for a state out of [0, K)
    */
-  logJoint(states: ArrayLike<number>, obs: Observations): number {
+  logJoint(states: ArrayLike<number>, obs: HMMObservations): number {
     const o = this.checkObservations(obs);
     const s = this.checkStates(states, o.length);
     let lp = 0;
@@ -379,7 +379,7 @@ export class HMM {
 
   /**
    * Draws s_1..s_T and o_1..o_T with `new Random(seed)`. Per step t, in this order: one uniform u for the state
-   * (inverse CDF, {@link categorical}, of pi at t = 1 and of T[s_{t-1}, :] after), then the emission: one uniform
+   * (inverse CDF, {@link drawCategorical}, of pi at t = 1 and of T[s_{t-1}, :] after), then the emission: one uniform
    * for a discrete symbol (inverse CDF of E[s_t, :]) or d standard normals z (Random.normal) for
    * o_t = mu_{s_t} + L_{s_t} z with L the lower Cholesky factor of Sigma_{s_t}.
    * @throws {InvalidArgumentError} naming `T` when it is not an integer >= 0
@@ -393,17 +393,17 @@ export class HMM {
     const rows: Float64Array[] = [];
     let s = 0;
     for (let t = 0; t < T; t++) {
-      s = categorical(t === 0 ? this.pi : this.transitions[s]!, rng.next());
+      s = drawCategorical(t === 0 ? this.pi : this.transitions[s]!, rng.next());
       states[t] = s;
-      if (e.kind === 'discrete') symbols[t] = categorical(e.probs[s]!, rng.next());
-      else rows.push(gaussianDraw(e.means[s]!, e.cholesky[s]!, rng));
+      if (e.kind === 'discrete') symbols[t] = drawCategorical(e.probs[s]!, rng.next());
+      else rows.push(drawGaussian(e.means[s]!, e.cholesky[s]!, rng));
     }
     return { states, observations: e.kind === 'discrete' ? symbols : rows };
   }
 }
 
 /** mu + L z with z = d draws of rng.normal() (shared with the sampling RNN so both use the same numbers). */
-export function gaussianDraw(mu: ArrayLike<number>, L: readonly ArrayLike<number>[], rng: Random): Float64Array {
+export function drawGaussian(mu: ArrayLike<number>, L: readonly ArrayLike<number>[], rng: Random): Float64Array {
   const d = mu.length;
   const z = Float64Array.from({ length: d }, () => rng.normal());
   const o = new Float64Array(d);
@@ -421,33 +421,117 @@ function asHMM(hmm: HMM): HMM {
 }
 
 /**
- * Emission likelihoods scaled per step: b[t][k] = b_k(o_t) exp(-shift[t]) with shift[t] = 0 for discrete
- * emissions and max_k log b_k(o_t) for Gaussian ones (so densities never underflow).
+ * Emission likelihoods scaled per step, flat T x K: b[t K + k] = b_k(o_t) exp(-shift[t]) with shift[t] = 0 for
+ * discrete emissions and max_k log b_k(o_t) for Gaussian ones (so densities never underflow).
  */
-function scaledEmissions(hmm: HMM, o: Int32Array | Float64Array[]): { b: Float64Array[]; shift: Float64Array } {
+function scaledEmissions(hmm: HMM, o: Int32Array | Float64Array[]): Emissions {
   const T = o.length, K = hmm.K, e = hmm.emission;
   const shift = new Float64Array(T);
-  const b: Float64Array[] = [];
-  for (let t = 0; t < T; t++) {
-    const r = new Float64Array(K);
-    if (e.kind === 'discrete') {
-      for (let k = 0; k < K; k++) r[k] = e.probs[k]![o[t] as number]!;
-    } else {
-      let m = -Infinity;
-      for (let k = 0; k < K; k++) { r[k] = hmm.logEmissionAt(k, o[t] as Float64Array); m = Math.max(m, r[k]!); }
-      shift[t] = m;
-      for (let k = 0; k < K; k++) r[k] = Math.exp(r[k]! - m);
+  const b = new Float64Array(T * K);
+  if (e.kind === 'discrete') {
+    const flatE = new Float64Array(K * e.M);
+    for (let k = 0; k < K; k++) for (let m = 0; m < e.M; m++) flatE[m * K + k] = e.probs[k]![m]!;
+    for (let t = 0; t < T; t++) {
+      const off = (o[t] as number) * K;
+      for (let k = 0; k < K; k++) b[t * K + k] = flatE[off + k]!;
     }
-    b.push(r);
+  } else {
+    for (let t = 0; t < T; t++) {
+      let m = -Infinity;
+      for (let k = 0; k < K; k++) { const v = hmm.logEmissionAt(k, o[t] as Float64Array); b[t * K + k] = v; m = Math.max(m, v); }
+      shift[t] = m;
+      for (let k = 0; k < K; k++) b[t * K + k] = Math.exp(b[t * K + k]! - m);
+    }
   }
-  return { b, shift };
+  return { b, shift, T };
 }
 
+interface Emissions { b: Float64Array; shift: Float64Array; T: number }
+
+interface Core {
+  /** alpha_hat, flat T x K (NaN rows from an impossible step on). */
+  alpha: Float64Array;
+  /** log c_t including the shift. */
+  logScales: Float64Array;
+  logLikelihood: number;
+  /** Backward pass (when asked): beta_hat and gamma flat T x K, xiSum flat K x K, xi flat (T-1) x K x K. */
+  beta?: Float64Array;
+  gamma?: Float64Array;
+  xiSum?: Float64Array;
+  xi?: Float64Array;
+}
+
+function flatTransitions(hmm: HMM): Float64Array {
+  const K = hmm.K, P = new Float64Array(K * K);
+  for (let i = 0; i < K; i++) P.set(hmm.transitions[i]!, i * K);
+  return P;
+}
+
+function core(hmm: HMM, em: Emissions, backward: boolean, keepXi: boolean): Core {
+  const { b, shift, T } = em, K = hmm.K, P = flatTransitions(hmm), pi = hmm.pi;
+  const alpha = new Float64Array(T * K);
+  const c = new Float64Array(T);
+  const logScales = new Float64Array(T);
+  let dead = -1;
+  for (let t = 0; t < T; t++) {
+    const o = t * K;
+    for (let j = 0; j < K; j++) {
+      let pred = 0;
+      if (t === 0) pred = pi[j]!;
+      else for (let i = 0; i < K; i++) pred += alpha[o - K + i]! * P[i * K + j]!;
+      alpha[o + j] = pred * b[o + j]!;
+    }
+    let s = 0;
+    for (let j = 0; j < K; j++) s += alpha[o + j]!;
+    if (!(s > 0)) { dead = t; break; }
+    for (let j = 0; j < K; j++) alpha[o + j]! /= s;
+    c[t] = s;
+    logScales[t] = Math.log(s) + shift[t]!;
+  }
+  if (dead >= 0) {
+    alpha.fill(NaN, dead * K);
+    logScales[dead] = -Infinity;
+    logScales.fill(NaN, dead + 1);
+    if (backward) throw new InvalidArgumentError('obs', `step ${dead}: the observations have probability 0 under the model`);
+    return { alpha, logScales, logLikelihood: -Infinity };
+  }
+  let ll = 0;
+  for (let t = 0; t < T; t++) ll += logScales[t]!;
+  if (!backward) return { alpha, logScales, logLikelihood: ll };
+  const beta = new Float64Array(T * K);
+  beta.fill(1, (T - 1) * K);
+  const w = new Float64Array(K);
+  const gamma = new Float64Array(T * K);
+  const xiSum = new Float64Array(K * K);
+  const xi = keepXi ? new Float64Array(Math.max(0, T - 1) * K * K) : undefined;
+  for (let k = 0; k < K; k++) gamma[(T - 1) * K + k] = alpha[(T - 1) * K + k]!;
+  for (let t = T - 2; t >= 0; t--) {
+    const o = t * K, n = o + K, cn = c[t + 1]!;
+    for (let j = 0; j < K; j++) w[j] = b[n + j]! * beta[n + j]!;
+    for (let i = 0; i < K; i++) {
+      let v = 0;
+      const ai = alpha[o + i]!;
+      for (let j = 0; j < K; j++) {
+        const pw = P[i * K + j]! * w[j]!;
+        v += pw;
+        const x = (ai * pw) / cn;
+        xiSum[i * K + j]! += x;
+        if (xi) xi[t * K * K + i * K + j] = x;
+      }
+      beta[o + i] = v / cn;
+      gamma[o + i] = ai * (v / cn);
+    }
+  }
+  return { alpha, logScales, logLikelihood: ll, beta, gamma, xiSum, xi };
+}
+
+const rowsOf = (a: Float64Array, r: number, c: number): Float64Array[] => Array.from({ length: r }, (_, i) => a.slice(i * c, (i + 1) * c));
+
 /** What {@link forward} returns. */
-export interface ForwardResult {
+export interface HMMForwardResult {
   /** Filtering probabilities alpha_hat[t][k] = P(s_t = k | o_1..o_t): T rows of K, each summing to 1. */
   filtering: Float64Array[];
-  /** log c_t = log p(o_t | o_1..o_{t-1}) (T); -Infinity at a step of probability 0. */
+  /** log c_t = log p(o_t | o_1..o_{t-1}) (T); -Infinity at a step of probability 0 (NaN after it). */
   logScales: Float64Array;
   /** c_t = exp(log c_t) (may underflow for Gaussian densities; use logScales). */
   scales: Float64Array;
@@ -464,53 +548,18 @@ export interface ForwardResult {
  * log p(o_1..T) = sum_t log c_t. O(T K^2). When some c_t is 0 (an observation the model cannot produce), the
  * log-likelihood is -Infinity and the filtering rows from that step on are NaN.
  * @param hmm the model
- * @param obs one observation sequence (see {@link Observations})
+ * @param obs one observation sequence (see {@link HMMObservations})
  * @throws {InvalidArgumentError} / {ShapeError} naming `obs` (see {@link HMM.checkObservations}) or `hmm`
  */
-export function forward(hmm: HMM, obs: Observations): ForwardResult {
+export function forward(hmm: HMM, obs: HMMObservations): HMMForwardResult {
   asHMM(hmm);
   const o = hmm.checkObservations(obs);
-  return forwardScaled(hmm, scaledEmissions(hmm, o));
-}
-
-function forwardScaled(hmm: HMM, { b, shift }: { b: Float64Array[]; shift: Float64Array }): ForwardResult {
-  const T = b.length, K = hmm.K, P = hmm.transitions;
-  const filtering: Float64Array[] = [];
-  const logScales = new Float64Array(T);
-  let prev: Float64Array | null = null;
-  let dead = false;
-  for (let t = 0; t < T; t++) {
-    const a = new Float64Array(K);
-    if (dead) { a.fill(NaN); filtering.push(a); logScales[t] = NaN; continue; }
-    for (let j = 0; j < K; j++) {
-      let pred = 0;
-      if (prev === null) pred = hmm.pi[j]!;
-      else for (let i = 0; i < K; i++) pred += prev[i]! * P[i]![j]!;
-      a[j] = pred * b[t]![j]!;
-    }
-    let c = 0;
-    for (let j = 0; j < K; j++) c += a[j]!;
-    if (!(c > 0)) {
-      dead = true;
-      a.fill(NaN);
-      logScales[t] = -Infinity;
-    } else {
-      for (let j = 0; j < K; j++) a[j]! /= c;
-      logScales[t] = Math.log(c) + shift[t]!;
-    }
-    filtering.push(a);
-    prev = a;
-  }
-  let ll = 0;
-  for (let t = 0; t < T; t++) {
-    if (Number.isNaN(logScales[t]!)) break;
-    ll += logScales[t]!;
-  }
-  return { filtering, logScales, scales: logScales.map(Math.exp), logLikelihood: ll };
+  const r = core(hmm, scaledEmissions(hmm, o), false, false);
+  return { filtering: rowsOf(r.alpha, o.length, hmm.K), logScales: r.logScales, scales: r.logScales.map(Math.exp), logLikelihood: r.logLikelihood };
 }
 
 /** What {@link forwardBackward} returns. */
-export interface ForwardBackwardResult extends ForwardResult {
+export interface HMMForwardBackwardResult extends HMMForwardResult {
   /** Posteriors gamma[t][k] = P(s_t = k | o_1..o_T): T rows of K. */
   posteriors: Float64Array[];
   /**
@@ -535,51 +584,18 @@ export interface ForwardBackwardResult extends ForwardResult {
  * @throws {InvalidArgumentError} naming `obs` when the sequence has probability 0 under the model, and as
  *   {@link forward}
  */
-export function forwardBackward(hmm: HMM, obs: Observations, options: { xi?: 'full' | 'sum' } = {}): ForwardBackwardResult {
+export function forwardBackward(hmm: HMM, obs: HMMObservations, options: { xi?: 'full' | 'sum' } = {}): HMMForwardBackwardResult {
   asHMM(hmm);
   const o = hmm.checkObservations(obs);
   const xiMode = options.xi ?? 'full';
   if (xiMode !== 'full' && xiMode !== 'sum') throw new InvalidArgumentError('options.xi', `expected 'full' or 'sum', got ${String(xiMode)}`);
-  return forwardBackwardScaled(hmm, scaledEmissions(hmm, o), xiMode === 'full');
-}
-
-function forwardBackwardScaled(hmm: HMM, em: { b: Float64Array[]; shift: Float64Array }, keepXi: boolean): ForwardBackwardResult {
-  const f = forwardScaled(hmm, em);
-  const T = em.b.length, K = hmm.K, P = hmm.transitions, b = em.b;
-  if (f.logLikelihood === -Infinity) {
-    const t = f.logScales.findIndex((v) => v === -Infinity);
-    throw new InvalidArgumentError('obs', `step ${t}: the observations have probability 0 under the model`);
-  }
-  // c_t in the scaled units of b (without the shift)
-  const c = Float64Array.from(f.logScales, (v, t) => Math.exp(v - em.shift[t]!));
-  const beta: Float64Array[] = new Array(T);
-  beta[T - 1] = new Float64Array(K).fill(1);
-  for (let t = T - 2; t >= 0; t--) {
-    const r = new Float64Array(K);
-    const nb = beta[t + 1]!, bt = b[t + 1]!;
-    for (let i = 0; i < K; i++) {
-      let v = 0;
-      for (let j = 0; j < K; j++) v += P[i]![j]! * bt[j]! * nb[j]!;
-      r[i] = v / c[t + 1]!;
-    }
-    beta[t] = r;
-  }
-  const posteriors = f.filtering.map((a, t) => a.map((v, k) => v * beta[t]![k]!));
-  const xi: Float64Array[][] = [];
-  const xiSum = Array.from({ length: K }, () => new Float64Array(K));
-  for (let t = 0; t < T - 1; t++) {
-    const a = f.filtering[t]!, bt = b[t + 1]!, nb = beta[t + 1]!;
-    const m = keepXi ? Array.from({ length: K }, () => new Float64Array(K)) : null;
-    for (let i = 0; i < K; i++) {
-      for (let j = 0; j < K; j++) {
-        const v = (a[i]! * P[i]![j]! * bt[j]! * nb[j]!) / c[t + 1]!;
-        if (m) m[i]![j] = v;
-        xiSum[i]![j]! += v;
-      }
-    }
-    if (m) xi.push(m);
-  }
-  return { ...f, posteriors, xi, xiSum, backward: beta };
+  const T = o.length, K = hmm.K;
+  const r = core(hmm, scaledEmissions(hmm, o), true, xiMode === 'full');
+  return {
+    filtering: rowsOf(r.alpha, T, K), logScales: r.logScales, scales: r.logScales.map(Math.exp), logLikelihood: r.logLikelihood,
+    posteriors: rowsOf(r.gamma!, T, K), xiSum: rowsOf(r.xiSum!, K, K), backward: rowsOf(r.beta!, T, K),
+    xi: r.xi ? Array.from({ length: T - 1 }, (_, t) => rowsOf(r.xi!.subarray(t * K * K, (t + 1) * K * K), K, K)) : [],
+  };
 }
 
 /** What {@link viterbi} returns. */
@@ -600,7 +616,7 @@ export interface ViterbiResult {
  * alternative. O(T K^2).
  * @throws as {@link forward}
  */
-export function viterbi(hmm: HMM, obs: Observations): ViterbiResult {
+export function viterbi(hmm: HMM, obs: HMMObservations): ViterbiResult {
   asHMM(hmm);
   const o = hmm.checkObservations(obs);
   const T = o.length, K = hmm.K;
@@ -696,8 +712,9 @@ function depth(v: unknown): number {
  *
  * A state whose expected count is exactly 0 keeps its previous row / emission. Zeros in the initial T, pi or E
  * stay zero. Without `init`, pi, the rows of T and (discrete) the rows of E are drawn proportional to
- * 0.5 + u (u uniform from `new Random(seed)`), and Gaussian means are K distinct observations drawn at random
- * with covariances the pooled data covariance (diagonal when `covariance: 'diagonal'`).
+ * 0.5 + u (u uniform from `new Random(seed)`), and Gaussian means are K observations chosen by k-means++ seeding
+ * (each next one with probability proportional to its squared distance to the nearest one chosen) with
+ * covariances the pooled data covariance (diagonal when `covariance: 'diagonal'`).
  *
  * @param data one sequence (discrete: T symbols; Gaussian: T rows of d, or T numbers when d = 1) or an array of
  *   sequences (discrete: arrays of symbols; Gaussian: arrays of T x d rows, also for d = 1)
@@ -705,7 +722,7 @@ function depth(v: unknown): number {
  *   init that does not match K / M / d / the emission kind, and `obs` (with the sequence index) for a bad
  *   observation or one of probability 0 under the current model
  */
-export function baumWelch(data: Observations | Observations[], options: BaumWelchOptions): BaumWelchResult {
+export function baumWelch(data: HMMObservations | HMMObservations[], options: BaumWelchOptions): BaumWelchResult {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'expected { states, emission, ... }');
   const K = options.states;
   if (!Number.isInteger(K) || K < 1) throw new InvalidArgumentError('options.states', `expected an integer >= 1, got ${String(K)}`);
@@ -726,7 +743,7 @@ export function baumWelch(data: Observations | Observations[], options: BaumWelc
   if (!isArrayLike(data) || data.length === 0) throw new InvalidArgumentError('data', 'expected one or more observation sequences');
   const dd = depth(data);
   const multi = kind === 'discrete' ? dd >= 2 : dd >= 3;
-  const seqs = (multi ? Array.from(data as ArrayLike<Observations>) : [data as Observations]);
+  const seqs = (multi ? Array.from(data as ArrayLike<HMMObservations>) : [data as HMMObservations]);
   if (seqs.length === 0) throw new InvalidArgumentError('data', 'expected one or more observation sequences');
 
   let hmm: HMM;
@@ -752,7 +769,7 @@ export function baumWelch(data: Observations | Observations[], options: BaumWelc
   for (;;) {
     const stats = obs.map((o, n) => {
       try {
-        return { o, fb: forwardBackwardScaled(hmm, scaledEmissions(hmm, o), false) };
+        return { o, fb: core(hmm, scaledEmissions(hmm, o), true, false) };
       } catch (e) {
         if (e instanceof InvalidArgumentError && seqs.length > 1) {
           throw new InvalidArgumentError(`obs[${n}]`, e.message.replace(/^obs: /, ''));
@@ -771,16 +788,17 @@ export function baumWelch(data: Observations | Observations[], options: BaumWelc
   return { hmm, logLikelihoods: lls, iterations: done, converged };
 }
 
-function mStep(hmm: HMM, stats: { o: Int32Array | Float64Array[]; fb: ForwardBackwardResult }[],
+function mStep(hmm: HMM, stats: { o: Int32Array | Float64Array[]; fb: Core }[],
                covariance: 'full' | 'diagonal', floor: number): HMM {
   const K = hmm.K, N = stats.length;
   const pi = new Float64Array(K);
   const trans = Array.from({ length: K }, () => new Float64Array(K));
   const occ = new Float64Array(K);
   for (const { fb } of stats) {
-    for (let k = 0; k < K; k++) pi[k]! += fb.posteriors[0]![k]! / N;
-    for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) trans[i]![j]! += fb.xiSum[i]![j]!;
-    for (const g of fb.posteriors) for (let k = 0; k < K; k++) occ[k]! += g[k]!;
+    const g = fb.gamma!, x = fb.xiSum!;
+    for (let k = 0; k < K; k++) pi[k]! += g[k]! / N;
+    for (let i = 0; i < K; i++) for (let j = 0; j < K; j++) trans[i]![j]! += x[i * K + j]!;
+    for (let n = 0; n < g.length; n++) occ[n % K]! += g[n]!;
   }
   const normRow = (r: Float64Array, old: Float64Array): Float64Array => {
     let s = 0;
@@ -795,7 +813,8 @@ function mStep(hmm: HMM, stats: { o: Int32Array | Float64Array[]; fb: ForwardBac
   if (e.kind === 'discrete') {
     const E = Array.from({ length: K }, () => new Float64Array(e.M));
     for (const { o, fb } of stats) {
-      fb.posteriors.forEach((g, t) => { for (let k = 0; k < K; k++) E[k]![(o as Int32Array)[t]!]! += g[k]!; });
+      const g = fb.gamma!;
+      for (let t = 0; t < o.length; t++) for (let k = 0; k < K; k++) E[k]![(o as Int32Array)[t]!]! += g[t * K + k]!;
     }
     spec.emissions = E.map((r, k) => (occ[k]! > 0 ? r.map((v) => v / occ[k]!) : Float64Array.from(e.probs[k]!)));
   } else {
@@ -804,7 +823,8 @@ function mStep(hmm: HMM, stats: { o: Int32Array | Float64Array[]; fb: ForwardBac
       if (!(occ[k]! > 0)) return Float64Array.from(e.means[k]!);
       const m = new Float64Array(d);
       for (const { o, fb } of stats) {
-        fb.posteriors.forEach((g, t) => { const x = (o as Float64Array[])[t]!; for (let i = 0; i < d; i++) m[i]! += g[k]! * x[i]!; });
+        const g = fb.gamma!;
+        for (let t = 0; t < o.length; t++) { const x = (o as Float64Array[])[t]!; for (let i = 0; i < d; i++) m[i]! += g[t * K + k]! * x[i]!; }
       }
       return m.map((v) => v / occ[k]!);
     });
@@ -813,11 +833,12 @@ function mStep(hmm: HMM, stats: { o: Int32Array | Float64Array[]; fb: ForwardBac
       const S = Array.from({ length: d }, () => new Float64Array(d));
       const mu = means[k]!, diff = new Float64Array(d);
       for (const { o, fb } of stats) {
-        fb.posteriors.forEach((g, t) => {
-          const x = (o as Float64Array[])[t]!;
+        const g = fb.gamma!;
+        for (let t = 0; t < o.length; t++) {
+          const x = (o as Float64Array[])[t]!, w = g[t * K + k]!;
           for (let i = 0; i < d; i++) diff[i] = x[i]! - mu[i]!;
-          for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) S[i]![j]! += g[k]! * diff[i]! * diff[j]!;
-        });
+          for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) S[i]![j]! += w * diff[i]! * diff[j]!;
+        }
       }
       for (let i = 0; i < d; i++) {
         for (let j = 0; j <= i; j++) {
@@ -844,7 +865,7 @@ function mStep(hmm: HMM, stats: { o: Int32Array | Float64Array[]; fb: ForwardBac
   }
 }
 
-function randomInit(seqs: Observations[], K: number, kind: 'discrete' | 'gaussian', options: BaumWelchOptions): HMM {
+function randomInit(seqs: HMMObservations[], K: number, kind: 'discrete' | 'gaussian', options: BaumWelchOptions): HMM {
   const rng = new Random(options.seed ?? 0);
   const dist = (n: number): Float64Array => {
     const r = Float64Array.from({ length: n }, () => 0.5 + rng.next());
@@ -886,9 +907,27 @@ function randomInit(seqs: Observations[], K: number, kind: 'discrete' | 'gaussia
   rows.forEach((r) => { for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) S[i]![j]! += (r[i]! - mean[i]!) * (r[j]! - mean[j]!) / n; });
   const floor = options.covarianceFloor ?? 0;
   for (let i = 0; i < d; i++) S[i]![i]! += floor;
-  const picked = new Set<number>();
-  while (picked.size < K) picked.add(rng.int(n));
-  const means = [...picked].map((i) => Float64Array.from(rows[i]!));
+  // k-means++ seeding: the first mean a random observation, each next one drawn with probability proportional to
+  // the squared distance to the nearest mean already chosen (uniformly when all distances are 0)
+  const means: Float64Array[] = [Float64Array.from(rows[rng.int(n)]!)];
+  const dist2 = new Float64Array(n).fill(Infinity);
+  while (means.length < K) {
+    const last = means[means.length - 1]!;
+    let total = 0;
+    for (let t = 0; t < n; t++) {
+      let v = 0;
+      for (let i = 0; i < d; i++) v += (rows[t]![i]! - last[i]!) ** 2;
+      dist2[t] = Math.min(dist2[t]!, v);
+      total += dist2[t]!;
+    }
+    let pick = rng.int(n);
+    if (total > 0) {
+      const u = rng.next() * total;
+      let acc = 0;
+      for (let t = 0; t < n; t++) { acc += dist2[t]!; if (u < acc) { pick = t; break; } }
+    }
+    means.push(Float64Array.from(rows[pick]!));
+  }
   const diag = options.covariance === 'diagonal';
   try {
     return diag
