@@ -188,7 +188,10 @@ export interface SamplingRnnHeads {
   cholesky?: Float64Array[];
 }
 
-/** Evaluates both heads on h (K + 1 numbers). */
+/**
+ * Evaluates both heads on h (K + 1 numbers): transition = softmax(W_T h + b_T); discrete emission =
+ * softmax(W_E h + b_E); Gaussian mean = W_mu h + b_mu and L = reshape(W_L h + b_L, d x d).
+ */
 export function samplingRnnHeads(rnn: SamplingRnn, h: ArrayLike<number>): SamplingRnnHeads {
   if (h.length !== rnn.hiddenSize) throw new ShapeError('h', `expected ${rnn.hiddenSize} numbers`, [rnn.hiddenSize], [h.length]);
   const transitionLogits = applyLinear(rnn.transitionHead, h);
@@ -561,6 +564,7 @@ export function compareHmmAndRnn(options: CompareHmmAndRnnOptions): CompareHmmAn
   const K = int('states', options.states, hmm.K), restarts = int('restarts', options.restarts, 3);
   const H = int('hiddenSize', options.hiddenSize, 16), epochs = int('epochs', options.epochs, 12, 0);
   const bs = int('batchSize', options.batchSize, 16), lr = options.lr ?? 0.02;
+  if (typeof lr !== 'number' || !(lr > 0) || !Number.isFinite(lr)) throw new InvalidArgumentError('options.lr', `expected a positive number, got ${String(lr)}`);
   const draw = (n: number): Int32Array => hmm.sample(L, seed * 1000003 + n).observations as Int32Array;
   const train = Array.from({ length: Ntr }, (_, n) => draw(n));
   const test = Array.from({ length: Nte }, (_, n) => draw(Ntr + n));
