@@ -19,3 +19,6 @@ export type { StateSpaceData, StateSpaceFit, ArxOptions, ArxFit } from './fit-li
 
 // --- Kalman filter, RTS smoother, maximum likelihood (EM), filter / smoother vs RNNs -----------------------------
 export * from './kalman-index.js';
+
+// --- hidden Markov models and their exact emulation by RNNs ------------------------------------------------------
+export * from './hmm-index.js';
