@@ -1,17 +1,11 @@
 // The runnable examples in examples/, run as a user would (they import ../dist/index.js: `npm test` builds first;
 // run `npm run build` before running this file on its own).
 import { spawnSync } from 'node:child_process';
-  });
-
-// The runnable examples in examples/: each is spawned with node on the built package (dist/), must exit 0 and
-// print the numbers it claims.
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-<<<<<<< HEAD
 const run = (script: string): { status: number | null; stdout: string; stderr: string } =>
   spawnSync(process.execPath, [script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
 
@@ -41,9 +35,8 @@ describe('examples', () => {
     expect(uni).toBeLessThan(1.15 * filter);
     expect(r.stdout).toContain('order: smoother < filter: true; bidirectional < unidirectional: true');
     expect(r.stdout).toContain('non-decreasing true');
-=======
+  });
 
-describe('examples', () => {
   it('hmm-emulation.mjs: exact filter/sampler emulation and the held-out HMM-vs-GRU table', () => {
     expect(existsSync(`${root}dist/index.js`), 'run `npm run build` first').toBe(true);
     const r = spawnSync(process.execPath, ['examples/hmm-emulation.mjs'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
@@ -69,6 +62,5 @@ describe('examples', () => {
     expect(bw - uni).toBeGreaterThan(0.15);
     expect(gru - uni).toBeGreaterThan(0.15);
     expect(num(/done in (\d+\.\d) s/)).toBeLessThan(30);
->>>>>>> hmm
   });
 });
