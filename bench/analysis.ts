@@ -12,9 +12,8 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  analyzeModel, controllability, frequencyResponse, init, LSTM, observability, type FrequencyResponse,
-} from '../dist/index.js';
+import { init, LSTM } from '../dist/index.js';
+import { analyzeModel, controllability, frequencyResponse, observability, type FrequencyResponse } from '../dist/analysis/index.js';
 import { Matrix } from '../dist/analysis/linalg.js';
 import { arg, listArg } from './workloads.js';
 import { fmt, machine, rng, stats, table, writeJson, type Stats } from './util.js';

@@ -5,9 +5,8 @@
 //    W[o] = diag(E[:, o]) T^T, computes the forward algorithm's filtering probabilities and likelihood.
 // 2. The reverse: Baum-Welch and a GRU trained with `fit` on sequences from a known HMM, compared by held-out
 //    log-likelihood per symbol against the true model and a unigram baseline.
-import {
-  init, HMM, forward, hmmAsFilterRnn, runFilterRnn, hmmAsSamplingRnn, sampleSamplingRnn, compareHmmAndRnn,
-} from '../dist/index.js';
+import { init } from '../dist/index.js';
+import { HMM, forward, hmmAsFilterRnn, runFilterRnn, hmmAsSamplingRnn, sampleSamplingRnn, compareHmmAndRnn } from '../dist/classical/index.js';
 
 await init();
 const t0 = performance.now();

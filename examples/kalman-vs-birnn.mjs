@@ -4,9 +4,8 @@
 // just above them. Then EM refits the model from a single long output sequence alone.
 //
 //   npm run build && node examples/kalman-vs-birnn.mjs
-import {
-  init, compareFilterSmootherRnn, oscillatorModel, fitStateSpaceEm, stateSpaceLogLikelihood,
-} from '../dist/index.js';
+import { init } from '../dist/index.js';
+import { compareFilterSmootherRnn, oscillatorModel, fitStateSpaceEm, stateSpaceLogLikelihood } from '../dist/classical/index.js';
 
 await init();
 

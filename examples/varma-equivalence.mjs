@@ -3,10 +3,9 @@
 // parameters (impulse response) and a least-squares ARX fit that recovers the transfer function.
 //
 //   npm run build && node examples/varma-equivalence.mjs
-import {
-  Random, rnnCellMap, stateSpaceFromRnn, toArmax, simulateArmax, armaxPresample, simulateStateSpace,
-  characteristicPolynomial, markovParameters, transferFunction, fitArx,
-} from '../dist/index.js';
+import { Random } from '../dist/index.js';
+import { rnnCellMap } from '../dist/analysis/index.js';
+import { stateSpaceFromRnn, toArmax, simulateArmax, armaxPresample, simulateStateSpace, characteristicPolynomial, markovParameters, transferFunction, fitArx } from '../dist/classical/index.js';
 
 const fmt = (v, d = 5) => (v >= 0 ? ' ' : '') + v.toFixed(d);
 const vec = (v, d = 5) => `[${Array.from(v, (x) => fmt(x, d)).join(', ')}]`;

@@ -54,5 +54,3 @@ export { importKeras, convertKeras, KerasModel } from './io/keras.js';
 export type { KerasConversion, KerasWeightsInput, KerasHeadActivation } from './io/keras.js';
 export { importOnnx, exportOnnx, OnnxError } from './io/onnx.js';
 export type { OnnxImport, OnnxExportOptions, OnnxGraphNames } from './io/onnx.js';
-export * from './analysis/index.js';
-export * from './classical/index.js';

@@ -9,10 +9,9 @@
 // near-singular-R case (cond S ~ 1e7) is where they differ most; measured errors are printed at the end.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  InvalidArgumentError, Random, ShapeError, StateSpace, UnsupportedError, compareFilterSmootherRnn, fitStateSpaceEm,
-  frequencyResponse, init, kalmanFilter, rtsSmoother, stateSpaceLogLikelihood, type StateSpaceSpec,
-} from '../src/index.js';
+import { InvalidArgumentError, Random, ShapeError, UnsupportedError, init } from '../src/index.js';
+import { frequencyResponse } from '../src/analysis/index.js';
+import { StateSpace, compareFilterSmootherRnn, fitStateSpaceEm, kalmanFilter, rtsSmoother, stateSpaceLogLikelihood, type StateSpaceSpec } from '../src/classical/index.js';
 import { cholesky } from '../src/analysis/linalg.js';
 import { fixturesDir } from './helpers.js';
 
