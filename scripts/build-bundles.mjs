@@ -10,7 +10,9 @@
 // still shows an import of `node:*` or of a Node builtin (or any external import at all).
 // The default `.wasm` location (`../../build/rnn-*.wasm` from dist/runtime/) becomes `./rnn-*.wasm` (the copies
 // next to the bundle) in the browser build; in the edge build, `init()` without `wasm` throws an InitError that
-// says to pass a compiled WebAssembly.Module (workerd forbids compiling bytes).
+// says to pass a compiled WebAssembly.Module (workerd forbids compiling bytes), and FinalizationRegistry / WeakRef
+// fall back to stand-ins where the runtime lacks them (workerd before compatibility date 2025-05-05; see
+// scripts/edge-weak-refs.mjs).
 import fs from 'node:fs';
 import path from 'node:path';
 import { builtinModules } from 'node:module';
@@ -55,6 +57,7 @@ const targets = [
   {
     name: 'edge',
     conditions: ['workerd', 'edge-light', 'worker', 'browser'],
+    inject: ['scripts/edge-weak-refs.mjs'],
     location: '((f) => { throw new InitError(`the edge build of rnn-wasm has no default .wasm location: pass ' +
       'init({ wasm }) a compiled WebAssembly.Module of rnn-${f}.wasm (e.g. a CompiledWasm module import or ' +
       'wasm binding; workerd forbids compiling bytes) or, where the runtime allows it, its bytes or URL`); })(flavour)',
@@ -82,6 +85,7 @@ for (const t of targets) {
     sourcemap: true,
     metafile: true,
     legalComments: 'eof',
+    inject: t.inject ?? [],
     plugins: [rewrite(t.location)],
     logLevel: 'warning',
   });
