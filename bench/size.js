@@ -3,7 +3,9 @@
 // minified, ESM, target es2022, nothing external but node: builtins), raw and gzipped; "whole engine" = the
 // gzipped bundle + one gzipped .wasm (the larger build). Targets of the performance issue: the .wasm under 100 KB
 // (raw), the whole engine under 150 KB gzipped. Also the bundle's bytes by part (from esbuild's metafile), so
-// what weighs can be seen, and the bundle without the ONNX exports. gzip is zlib level 9. Nothing is written but bench/results/size.json (--no-write: not
+// what weighs can be seen, and the bundle without the ONNX exports. Then the shipped builds of bundles/ (browser
+// and edge; Node runs dist/ as is): each entry with the chunks it imports; "whole engine" is the browser
+// build's rnn-wasm.mjs (with its chunks) + the gzipped .wasm. gzip is zlib level 9. Nothing is written but bench/results/size.json (--no-write: not
 // even that). Run after `npm run build` (node bench/size.js, or node bench/run.js --size-only).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -77,8 +79,40 @@ for (const o of Object.values(res.metafile.outputs)) {
 }
 const byPart = Object.entries(parts).sort((a, b) => b[1] - a[1]).map(([name, bytes]) => ({ part: name, bytes }));
 
+// The shipped builds (scripts/build-bundles.mjs): for each entry of bundles/browser and bundles/edge, the entry
+// file plus the shared chunks it imports (what a page or worker loads), raw and gzipped file by file.
+const builds = [];
+for (const target of ['browser', 'edge']) {
+  const dir = path.join(root, 'bundles', target);
+  if (!fs.existsSync(path.join(dir, 'meta.json'))) {
+    console.error(`bundles/${target} is missing: run \`npm run build\` (or \`npm run build:bundles\`) first`);
+    process.exit(1);
+  }
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'));
+  const rel = (f) => path.relative(root, path.resolve(root, f));
+  const outputs = Object.fromEntries(Object.entries(meta.outputs).map(([f, o]) => [rel(f), o]));
+  for (const entry of ['rnn-wasm', 'analysis', 'classical']) {
+    const files = new Set();
+    const visit = (f) => {
+      if (files.has(f)) return;
+      files.add(f);
+      for (const i of outputs[f].imports) if (i.kind === 'import-statement') visit(rel(i.path));
+    };
+    visit(`bundles/${target}/${entry}.mjs`);
+    let bytes = 0, gzip = 0;
+    for (const f of files) {
+      const b = fs.readFileSync(path.join(root, f));
+      bytes += b.length;
+      gzip += gz(b);
+    }
+    builds.push({ build: target, entry: `bundles/${target}/${entry}.mjs`, files: files.size, bytes, gzip });
+  }
+}
+
 const biggest = wasm.reduce((a, b) => (b.gzip > a.gzip ? b : a));
-const engine = { bundleGzip: bundle.gzip, wasm: biggest.file, wasmGzip: biggest.gzip, gzip: bundle.gzip + biggest.gzip };
+const browserMain = builds.find((b) => b.entry === 'bundles/browser/rnn-wasm.mjs');
+const engine = { bundle: browserMain.entry, bundleGzip: browserMain.gzip, wasm: biggest.file, wasmGzip: biggest.gzip,
+  gzip: browserMain.gzip + biggest.gzip };
 const maxWasm = Math.max(...wasm.map((w) => w.bytes));
 const targets = [
   { what: '.wasm (raw, each build)', value: maxWasm, goal: WASM_GOAL, ok: maxWasm < WASM_GOAL },
@@ -91,7 +125,9 @@ console.log(`  ${'bundle of dist/index.js'.padEnd(24)} ${kb(bundle.bytes).padSta
   '  (esbuild: browser, minified, esm, es2022)');
 console.log(`  ${'... without ONNX exports'.padEnd(24)} ${kb(bundleNoOnnx.bytes).padStart(9)} raw  ${kb(bundleNoOnnx.gzip).padStart(9)} gzipped` +
   '  (what an rnn-wasm/onnx entry would take out of the main bundle)');
-console.log(`  whole engine: ${kb(bundle.gzip)} + ${kb(biggest.gzip)} (${biggest.file}) = ${kb(engine.gzip)} gzipped`);
+console.log('  shipped builds (entry + the chunks it imports):');
+for (const b of builds) console.log(`    ${b.entry.padEnd(34)} ${kb(b.bytes).padStart(9)} raw  ${kb(b.gzip).padStart(9)} gzipped  (${b.files} files)`);
+console.log(`  whole engine: ${kb(browserMain.gzip)} (${browserMain.entry}) + ${kb(biggest.gzip)} (${biggest.file}) = ${kb(engine.gzip)} gzipped`);
 console.log('  bundle by part (minified bytes):');
 for (const p of byPart) console.log(`    ${kb(p.bytes).padStart(9)}  ${(100 * p.bytes / bundle.bytes).toFixed(0).padStart(3)}%  ${p.part}`);
 console.log('\ntargets (.wasm < 100 KB; whole engine < 150 KB gzipped)');
@@ -101,7 +137,7 @@ if (!process.argv.includes('--no-write')) {
   const out = {
     date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown',
     esbuild: esbuild.version, gzip: 'zlib level 9', unit: 'bytes (1 KB = 1024 bytes)',
-    wasm, bundle, bundleNoOnnx, byPart, engine, targets,
+    wasm, builds, bundle, bundleNoOnnx, byPart, engine, targets,
   };
   fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
   fs.writeFileSync(path.join(root, 'bench', 'results', 'size.json'), `${JSON.stringify(out, null, 2)}\n`);
