@@ -367,7 +367,9 @@ return 1`,
   }
 
   async has(id) {
-    return (await this.redis.pexpire(this.key(id), this.idle)) === 1;
+    const [[, n]] = await this.redis.multi().pexpire(this.key(id), this.idle)
+      .zadd(this.zkey, 'XX', Date.now() + this.idle, id).exec();
+    return n === 1;
   }
 
   async delete(id) {
@@ -584,6 +586,10 @@ function readJson(req, maxBytes) {
       }
     });
     req.on('error', reject);
+    // A body cut short (client gone, or an absurd one destroyed above) settles too.
+    req.on('close', () => {
+      if (!req.complete) reject(new HttpError(tooLarge ? 413 : 400, tooLarge ? 'BODY_TOO_LARGE' : 'BAD_REQUEST', 'request body incomplete'));
+    });
   });
 }
 
