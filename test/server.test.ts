@@ -219,8 +219,11 @@ describe('continuous batching', () => {
     const id = await newSession(srv.url);
     const x2 = [vec(I2), vec(I2)];
     const [a, b] = await Promise.all([step(srv.url, id, x2[0]!), new Promise<number[]>((r) => setTimeout(() => r(step(srv.url, id, x2[1]!)), 1))]);
-    const ref = reference(model2, x2);
-    expect(maxDiff([...a!, ...b!], ref.flat())).toBeLessThan(1e-6);
+    // Two connections do not guarantee the arrival order, so either serialization is right; a mix of the two
+    // (both steps from the same state, or one lost) matches neither.
+    const inOrder = maxDiff([...a!, ...b!], reference(model2, x2).flat());
+    const swapped = maxDiff([...b!, ...a!], reference(model2, [x2[1]!, x2[0]!]).flat());
+    expect(Math.min(inOrder, swapped)).toBeLessThan(1e-6);
     expect(await stop(srv)).toBe(0);
   });
 });
@@ -276,7 +279,13 @@ describe('two instances sharing sessions through Redis', () => {
         'to run the two-instance Redis test');
     }
     if (!existsSync(join(serverDir, 'node_modules/ioredis'))) {
-      const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: serverDir, encoding: 'utf8', timeout: 120_000 });
+      // Under `npm test` the environment carries the root package's npm_* settings (its prefix and lockfile),
+      // which make a nested `npm ci` resolve against the root project: run it with them removed.
+      // PATH also leads with node_modules/.bin, where a dependency's own copy of npm 6 (which cannot read a
+      // version 3 lockfile) shadows the system's.
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
+      env['PATH'] = (process.env['PATH'] ?? '').split(':').filter((d) => !d.includes('node_modules')).join(':');
+      const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: serverDir, encoding: 'utf8', timeout: 120_000, env });
       expect(r.status, `npm ci in examples/server failed:\n${r.stderr}`).toBe(0);
     }
     const port = await freePort();
