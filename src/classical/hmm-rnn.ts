@@ -23,7 +23,7 @@ import { SequenceModel } from '../nn/sequence-model.js';
 import { fit, type Dataset } from '../train/fit.js';
 import { Adam } from '../train/optimizers.js';
 import {
-  HMM, baumWelch, drawCategorical, forward, type DiscreteEmission, type HMMObservations, type HMMSample,
+  HMM, baumWelch, drawCategorical, drawGaussian, forward, type DiscreteEmission, type HMMObservations, type HMMSample,
 } from './hmm.js';
 
 /**
@@ -232,15 +232,7 @@ export function sampleSamplingRnn(rnn: SamplingRnn, T: number, seed = 0): HMMSam
     if (discrete) {
       symbols[t] = drawCategorical(heads.emission!, rng.next());
     } else {
-      const mu = heads.mean!, L = heads.cholesky!, d = mu.length;
-      const z = Float64Array.from({ length: d }, () => rng.normal());
-      const o = new Float64Array(d);
-      for (let i = 0; i < d; i++) {
-        let v = mu[i]!;
-        for (let j = 0; j <= i; j++) v += L[i]![j]! * z[j]!;
-        o[i] = v;
-      }
-      rows.push(o);
+      rows.push(drawGaussian(heads.mean!, heads.cholesky!, rng));
     }
   }
   return { states, observations: discrete ? symbols : rows };
