@@ -15,7 +15,7 @@ const draw = (name, plot) => { const el = $(`[data-plot="${name}"]`); el.replace
 const steps = [];   // { model, epoch, loss }
 const epochs = [];  // { model, epoch, valLoss }
 let pending = false;
-let config = { T: 30 };
+let cfg = { T: 30 };
 
 function drawLoss() {
   pending = false;
@@ -75,7 +75,7 @@ function drawAnalysis(results) {
   setKey('lstm-tau-median', sorted.length ? fmt(sorted[Math.floor(sorted.length / 2)], 2) : 'n/a');
   draw('forget-gates', Plot.plot({
     width: W, height: Hh, grid: true, x: { label: 'unit' }, y: { type: 'log', label: 'τ (steps)' },
-    marks: [Plot.ruleY([config.T], { stroke: '#999', strokeDasharray: '4 3' }),
+    marks: [Plot.ruleY([cfg.T], { stroke: '#999', strokeDasharray: '4 3' }),
       Plot.dot(taus, { x: 'unit', y: 'tau', fill: '#1f77b4', r: 4, tip: true })],
   }));
 
@@ -93,7 +93,7 @@ window.__demo = { progress: steps, epochs, results: null };
 worker.onmessage = (e) => {
   const m = e.data;
   if (m.type === 'start') {
-    config = m.config;
+    cfg = m.config;
     $('#task').textContent = `${m.config.T}-step adding problem`;
     $('#status').textContent = `training the LSTM (${m.flavour})`;
   } else if (m.type === 'progress') {
@@ -119,6 +119,9 @@ worker.onmessage = (e) => {
     window.__demo.error = m.error;
   }
 };
+// Overrides of task.mjs' CONFIG from the query string, e.g. ?epochs=20&hidden=32.
+const config = Object.fromEntries([...new URLSearchParams(location.search)].map(([k, v]) => [k, Number(v)]));
+worker.postMessage({ config });
 worker.onerror = (e) => {
   $('#error').textContent = String(e.message ?? e);
   document.body.dataset.done = 'error';

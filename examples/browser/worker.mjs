@@ -31,7 +31,7 @@ function analyse(kind, model, input) {
     const fg = forgetGateTimeConstants(cell, input);
     out.timeConstants = fg.units.map((u, unit) => ({ unit, tau: u.tau, meanForget: u.meanForget }));
   }
-  out.seconds = (performance.now() - t0) / 1000;
+  out.analysisSeconds = (performance.now() - t0) / 1000;
   return out;
 }
 
