@@ -73,7 +73,7 @@ it('the demo page trains both models in a Web Worker and draws the loss curves a
   expect(errors, 'page errors').toEqual([]);
   expect(failed, 'failed requests').toEqual([]);
 
-  const plots = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-plot]')].map((el) => [
+  const plots = await page.evaluate(() => Object.fromEntries(Array.from(document.querySelectorAll('[data-plot]')).map((el) => [
     (el as HTMLElement).dataset.plot!,
     { svgs: el.querySelectorAll('svg').length, circles: el.querySelectorAll('g[aria-label="dot"] circle').length,
       paths: el.querySelectorAll('g[aria-label="line"] path').length },
@@ -90,7 +90,7 @@ it('the demo page trains both models in a Web Worker and draws the loss curves a
   expect(plots['loss']!.circles, 'validation points: (epochs + 1) per model').toBe(2 * 13);
   expect(plots['forget-gates']!.circles, 'one time constant per LSTM unit (finite ones)').toBeGreaterThan(HIDDEN / 2);
 
-  const keys = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-key]')]
+  const keys = await page.evaluate(() => Object.fromEntries(Array.from(document.querySelectorAll('[data-key]'))
     .map((el) => [(el as HTMLElement).dataset.key!, el.textContent ?? ''])));
   const num = (k: string): number => {
     const v = Number(keys[k]);
