@@ -16,6 +16,7 @@ import {
 import { Matrix, hessenberg, rank, singularValues, svd, toMatrix } from '../src/analysis/linalg.js';
 import { controllableSubspace, observableSubspace, unobservableSubspace } from '../src/analysis/control.js';
 import { InvalidArgumentError, ShapeError } from '../src/errors.js';
+import { Random } from '../src/nn/random.js';
 import { fixturesDir } from './helpers.js';
 
 type Rows = number[][];
@@ -358,16 +359,10 @@ describe('frequencyResponse (vs numpy direct solve; ss2tf + freqz and dlti.freqr
 // Orthogonal staircase (controllableSubspace & co.) against the Kalman ranks; Hessenberg reduction; Laub's
 // frequency response against the direct solve.
 
-/** mulberry32, uniform in [-1, 1). */
+/** The library's seeded generator, uniform in [-1, 1). */
 function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const rng = new Random(seed);
+  return () => rng.uniform(-1, 1);
 }
 const randMatrix = (r: number, c: number, rnd: () => number, scale = 1): Matrix =>
   new Matrix(Array.from({ length: r }, () => Array.from({ length: c }, () => scale * rnd())));
