@@ -1,9 +1,10 @@
 // Builds the browser and edge bundles with esbuild (`npm run build:bundles`, part of `npm run build`):
-//   bundles/browser/  rnn-wasm.mjs, analysis.mjs, classical.mjs (+ shared chunks), minified, with source maps
+//   bundles/browser/  rnn-wasm.mjs, analysis.mjs, classical.mjs, experiments.mjs (+ shared chunks), minified,
+//                     with source maps
 //   bundles/edge/     the same for edge runtimes (workerd / Cloudflare Workers, Deno Deploy, Vercel Edge)
 // and copies build/rnn-*.wasm next to each. Node needs no bundle: dist/ (tsc) is already Node ESM.
 //
-// The three entry points of a build share their chunks, so `rnn-wasm/analysis` sees the engine that `init()` of
+// The entry points of a build share their chunks, so `rnn-wasm/analysis` sees the engine that `init()` of
 // `rnn-wasm` loaded (one copy of the engine, of the error classes and of RecurrentLayer).
 // The library reaches Node only through dynamic `import('node:...')` calls guarded by a Node check; here they
 // become rejected promises, so no bundle imports anything from Node. The build fails if a bundle's metafile
@@ -71,7 +72,10 @@ for (const t of targets) {
   fs.rmSync(outdir, { recursive: true, force: true });
   const res = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: { 'rnn-wasm': 'src/index.ts', analysis: 'src/analysis/index.ts', classical: 'src/classical/index.ts' },
+    entryPoints: {
+      'rnn-wasm': 'src/index.ts', analysis: 'src/analysis/index.ts', classical: 'src/classical/index.ts',
+      experiments: 'src/experiments/index.ts',
+    },
     outdir,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunk-[hash]',

@@ -15,6 +15,8 @@ export interface LineSeries {
   y: ArrayLike<number>;
   /** Stroke colour (CSS); default from a fixed palette. */
   color?: string;
+  /** Dashed stroke (a prediction drawn over a measurement). */
+  dashed?: boolean;
 }
 
 /** One point of a scatter plot. */
@@ -167,9 +169,9 @@ export function linePlot(series: LineSeries[], o: PlotOptions & { logY?: boolean
       d += `${pen ? 'L' : 'M'}${num(f.sx(x))} ${num(f.sy(y))}`;
       pen = true;
     }
-    if (d) f.parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"><title>${escapeXml(s.name)}</title></path>`);
+    if (d) f.parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="1.6"${s.dashed ? ' stroke-dasharray="6 4"' : ''}><title>${escapeXml(s.name)}</title></path>`);
     const ly = M.top + 14 + 14 * k;
-    f.parts.push(`<line x1="${f.w - M.right - 120}" y1="${ly - 4}" x2="${f.w - M.right - 104}" y2="${ly - 4}" stroke="${color}" stroke-width="2"/>`);
+    f.parts.push(`<line x1="${f.w - M.right - 120}" y1="${ly - 4}" x2="${f.w - M.right - 104}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 2"' : ''}/>`);
     f.parts.push(`<text x="${f.w - M.right - 100}" y="${ly}">${escapeXml(s.name)}</text>`);
   });
   for (const l of o.hLines ?? []) {

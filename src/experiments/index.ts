@@ -1,0 +1,35 @@
+/**
+ * Experiments (issue 9): every claim of the theory this library implements, as a runnable function with typed
+ * parameters that returns its data, plot specifications and a verdict with the measured numbers.
+ * `rnn-wasm experiments` runs them and writes one HTML page; the demo page runs them live.
+ * @module
+ */
+import { InvalidArgumentError } from '../errors.js';
+import type { Experiment, ExperimentResult } from './types.js';
+// One import per experiment, in the list's order.
+import { memoryPulse } from './memory-pulse.js';
+
+export * from './types.js';
+export { renderExperimentsHtml, renderPlotSvg } from './render.js';
+// One export line per experiment, in the list's order.
+export { memoryPulse } from './memory-pulse.js';
+export type { MemoryPulseData } from './memory-pulse.js';
+
+/** Every experiment, in the list's order (issue 9's numbering). */
+export const experiments: readonly Experiment[] = [
+  memoryPulse,
+] as unknown as readonly Experiment[];
+
+/** The experiment with this registry name. */
+export function getExperiment(name: string): Experiment {
+  const e = experiments.find((x) => x.name === name);
+  if (!e) {
+    throw new InvalidArgumentError('name', `unknown experiment '${String(name)}'; expected one of ${experiments.map((x) => x.name).join(', ')}`);
+  }
+  return e;
+}
+
+/** Runs one experiment by name with the given parameters (defaults for the rest). */
+export function runExperiment(name: string, params: Record<string, number | string> = {}): ExperimentResult {
+  return getExperiment(name).run(params as never);
+}
