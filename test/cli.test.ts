@@ -126,6 +126,30 @@ describe('predict', () => {
   });
 });
 
+it('experiments runs one with parameters, writes the page and JSON, and --check fails a broken claim', () => {
+  const r = cli('experiments', 'memory-pulse', '--pulse', '-0.25', '--steps', '12', '--out', 'exp/page.html', '--json', 'exp/r.json');
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/ 1\. memory-pulse +holds /);
+  const res = JSON.parse(readFileSync(join(dir, 'exp/r.json'), 'utf8')) as { params: Record<string, number>; data: { tanh: number[] } }[];
+  expect(res[0]!.params).toEqual({ pulse: -0.25, weight: 1, steps: 12 });
+  expect(res[0]!.data.tanh).toHaveLength(12);
+  expect(res[0]!.data.tanh[0]).toBeCloseTo(Math.tanh(-0.25), 14);
+  const html = readFileSync(join(dir, 'exp/page.html'), 'utf8');
+  expect(html).toMatch(/<svg[^>]*>/);
+  expect(html).toContain('Claim.');
+  const broken = cli('experiments', 'memory-pulse', '--pulse', '0.5', '--check', '--out', 'exp/broken.html');
+  expect(broken.code).toBe(1);
+  expect(broken.stdout).toMatch(/memory-pulse +DOES NOT HOLD/);
+  expect(broken.stdout).toMatch(/0 of 1 claims hold/);
+});
+
+it('experiments --list names every experiment with its parameters', () => {
+  const r = cli('experiments', '--list');
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/ 1\. memory-pulse/);
+  expect(r.stdout).toMatch(/--pulse \(default -0\.5; in \[-3, 3\]\)/);
+});
+
 it('analyze prints the report and writes HTML', () => {
   const r = cli('analyze', 'gru.safetensors', '--steps', '20', '--html', 'report.html');
   expect(r.code, r.stderr).toBe(0);
@@ -141,7 +165,7 @@ it('bench prints a table', () => {
   expect(r.stdout.split('\n').filter((l) => /^(lstm|gru|rnn-tanh) +8 /.test(l))).toHaveLength(3);
 });
 
-it.each(['train', 'predict', 'analyze', 'bench', 'start', 'run'])('%s --help', (cmd) => {
+it.each(['train', 'predict', 'analyze', 'bench', 'start', 'run', 'experiments'])('%s --help', (cmd) => {
   const r = cli(cmd, '--help');
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(new RegExp(`Usage: rnn-wasm .*${cmd === 'run' ? '' : cmd}`));
@@ -150,7 +174,7 @@ it.each(['train', 'predict', 'analyze', 'bench', 'start', 'run'])('%s --help', (
 it('--help lists the commands', () => {
   const r = cli('--help');
   expect(r.code).toBe(0);
-  for (const c of ['train', 'predict', 'analyze', 'bench', 'start', 'run']) expect(r.stdout).toContain(`  ${c}`);
+  for (const c of ['train', 'predict', 'analyze', 'bench', 'start', 'run', 'experiments']) expect(r.stdout).toContain(`  ${c}`);
 });
 
 it.each([
@@ -164,6 +188,10 @@ it.each([
   ['a bad --format', ['predict', 'gru.safetensors', 'tiny.csv', '--format', 'xml'], 2, /--format: expected one of csv, jsonl/],
   ['an unknown command', ['trian'], 2, /unknown command 'trian'/],
   ['a bad bench --hidden', ['bench', '--hidden', '8,x'], 2, /--hidden: expected an integer/],
+  ['an unknown experiment', ['experiments', 'memory-puls'], 2, /unknown experiment 'memory-puls'; expected one of memory-pulse/],
+  ['an experiment parameter out of range', ['experiments', 'memory-pulse', '--pulse', '9'], 2, /--pulse: expected a value in \[-3, 3\], got 9/],
+  ['an unknown experiment parameter', ['experiments', 'memory-pulse', '--pulze', '1'], 2, /--pulze: 'memory-pulse' has no parameter 'pulze'; expected --pulse, --weight, --steps/],
+  ['an experiment parameter without NAME', ['experiments', '--pulse', '1'], 2, /--pulse: parameters need exactly one experiment NAME, got 0/],
 ])('%s: exit code and a message naming it', (_, args, code, message) => {
   const r = cli(...(args as string[]));
   expect(r.code).toBe(code);

@@ -7,6 +7,7 @@
 import { CliError, UsageError } from './args.js';
 import { analyzeCommand } from './analyze.js';
 import { benchCommand } from './bench.js';
+import { experimentsCommand } from './experiments.js';
 import { predictCommand } from './predict.js';
 import { runCommand } from './run.js';
 import { startCommand } from './start.js';
@@ -19,6 +20,7 @@ Commands:
   predict MODEL DATA  run a model file over data, write its outputs as CSV or JSON lines
   analyze [MODEL]   the model as a dynamical system: text report, --html / --json
   bench             quick forward / training-step benchmark (ms, GFLOP/s)
+  experiments [NAME]  the theory's claims as runnable experiments: plots, verdicts, one HTML page
   start             the main job on the bundled data: compare with PyTorch, train, evaluate, analyze,
                     write out/report.html (what npm start runs)
   run               (default without arguments) the bundled PyTorch-trained LSTM against PyTorch, then
@@ -27,7 +29,7 @@ Commands:
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   train: trainCommand, predict: predictCommand, analyze: analyzeCommand, bench: benchCommand, start: startCommand,
-  run: runCommand,
+  run: runCommand, experiments: experimentsCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -2,7 +2,8 @@
  * `rnn-wasm start` (what `npm start` runs): the main job through the command line's own commands on the bundled
  * data. Compares the bundled PyTorch-trained LSTM with PyTorch, converts the bundled data set to the CSV and
  * JSON-lines formats of `train` / `predict`, trains an LSTM on the CSV, evaluates it on the validation sequences
- * with `predict`, analyses it with `analyze` and writes the HTML report.
+ * with `predict`, analyses it with `analyze` and writes the HTML report, then runs every experiment with
+ * `experiments` and writes their page.
  * @module
  */
 import { parseArgs } from 'node:util';
@@ -12,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { fmt, int, parse } from './args.js';
 import { analyzeCommand } from './analyze.js';
+import { experimentsCommand } from './experiments.js';
 import { predictCommand } from './predict.js';
 import { runCommand } from './run.js';
 import { trainCommand, type TrainResult } from './train.js';
@@ -24,6 +26,7 @@ The main job on the bundled data (what npm start runs), through the other comman
   3. rnn-wasm train on the CSV, validation CSV evaluated every epoch -> DIR/model.safetensors
   4. rnn-wasm predict on the validation JSON lines -> DIR/predictions.csv, with its MSE
   5. rnn-wasm analyze of the trained model -> DIR/report.html
+  6. rnn-wasm experiments: every claim of the theory run, plotted and checked -> DIR/experiments.html
   --out-dir DIR     where everything goes (default out)
   --epochs N        training epochs (default 40)
   -h, --help        this help`;
@@ -65,7 +68,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   const dir = resolve(values['out-dir']);
   const rel = (p: string): string => relative(process.cwd(), p) || '.';
   const stage = (n: number, what: string, cmd?: string[]): void => {
-    console.log(`\n== [${n}/5] ${what} (${((performance.now() - t0) / 1000).toFixed(1)} s) ==`);
+    console.log(`\n== [${n}/6] ${what} (${((performance.now() - t0) / 1000).toFixed(1)} s) ==`);
     if (cmd) console.log(`$ rnn-wasm ${cmd.join(' ')}`);
   };
   const step = async (code: Promise<number>): Promise<void> => {
@@ -115,12 +118,18 @@ export async function startCommand(argv: string[]): Promise<number> {
   stage(5, 'analysis of the trained model', analyzeArgs);
   await step(analyzeCommand(analyzeArgs.slice(1)));
 
+  const page = join(dir, 'experiments.html');
+  const experimentsArgs = ['experiments', '--out', rel(page), '--check'];
+  stage(6, 'the experiments: every claim of the theory, run and checked', experimentsArgs);
+  await step(experimentsCommand(experimentsArgs.slice(1)));
+
   console.log(`\n== done in ${((performance.now() - t0) / 1000).toFixed(1)} s ==`);
   if (trained) {
     console.log(`training loss ${fmt(trained.firstLoss)} -> ${fmt(trained.finalLoss)}; validation MSE ` +
       `${mse !== undefined ? fmt(mse) : '-'} (repeating the current value as the prediction scores ${fmt(persistence)})`);
   }
   console.log(`model        ${rel(model)}\npredictions  ${rel(preds)}\nreport       ${rel(report)}\n` +
+    `experiments  ${rel(page)}\n` +
     `data         ${rel(data)}/`);
   return 0;
 }
