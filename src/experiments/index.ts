@@ -9,6 +9,7 @@ import type { Experiment, ExperimentResult } from './types.js';
 // One import per experiment, in the list's order.
 import { memoryPulse } from './memory-pulse.js';
 import { fixedPointsBias } from './fixed-points-bias.js';
+import { lyapunovDecrease } from './lyapunov-decrease.js';
 
 export * from './types.js';
 export { renderExperimentsHtml, renderPlotSvg } from './render.js';
@@ -17,11 +18,14 @@ export { memoryPulse } from './memory-pulse.js';
 export type { MemoryPulseData } from './memory-pulse.js';
 export { fixedPointsBias, halfLifeCrossing } from './fixed-points-bias.js';
 export type { FixedPointsBiasData } from './fixed-points-bias.js';
+export { lyapunovDecrease } from './lyapunov-decrease.js';
+export type { LyapunovDecreaseData } from './lyapunov-decrease.js';
 
 /** Every experiment, in the list's order (issue 9's numbering). */
 export const experiments: readonly Experiment[] = [
   memoryPulse,
   fixedPointsBias,
+  lyapunovDecrease,
 ] as unknown as readonly Experiment[];
 
 /** The experiment with this registry name. */
