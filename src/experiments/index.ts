@@ -10,6 +10,7 @@ import type { Experiment, ExperimentResult } from './types.js';
 import { memoryPulse } from './memory-pulse.js';
 import { fixedPointsBias } from './fixed-points-bias.js';
 import { lyapunovDecrease } from './lyapunov-decrease.js';
+import { memoryModes } from './memory-modes.js';
 
 export * from './types.js';
 export { renderExperimentsHtml, renderPlotSvg } from './render.js';
@@ -20,12 +21,15 @@ export { fixedPointsBias, halfLifeCrossing } from './fixed-points-bias.js';
 export type { FixedPointsBiasData } from './fixed-points-bias.js';
 export { lyapunovDecrease } from './lyapunov-decrease.js';
 export type { LyapunovDecreaseData } from './lyapunov-decrease.js';
+export { memoryModes } from './memory-modes.js';
+export type { MemoryModesData } from './memory-modes.js';
 
 /** Every experiment, in the list's order (issue 9's numbering). */
 export const experiments: readonly Experiment[] = [
   memoryPulse,
   fixedPointsBias,
   lyapunovDecrease,
+  memoryModes,
 ] as unknown as readonly Experiment[];
 
 /** The experiment with this registry name. */
