@@ -11,6 +11,7 @@ import { memoryPulse } from './memory-pulse.js';
 import { fixedPointsBias } from './fixed-points-bias.js';
 import { lyapunovDecrease } from './lyapunov-decrease.js';
 import { memoryModes } from './memory-modes.js';
+import { controllabilityObservability } from './controllability-observability.js';
 
 export * from './types.js';
 export { renderExperimentsHtml, renderPlotSvg } from './render.js';
@@ -23,6 +24,8 @@ export { lyapunovDecrease } from './lyapunov-decrease.js';
 export type { LyapunovDecreaseData } from './lyapunov-decrease.js';
 export { memoryModes } from './memory-modes.js';
 export type { MemoryModesData } from './memory-modes.js';
+export { controllabilityObservability, leastSquaresResidual } from './controllability-observability.js';
+export type { ControllabilityObservabilityData } from './controllability-observability.js';
 
 /** Every experiment, in the list's order (issue 9's numbering). */
 export const experiments: readonly Experiment[] = [
@@ -30,6 +33,7 @@ export const experiments: readonly Experiment[] = [
   fixedPointsBias,
   lyapunovDecrease,
   memoryModes,
+  controllabilityObservability,
 ] as unknown as readonly Experiment[];
 
 /** The experiment with this registry name. */
