@@ -8,16 +8,32 @@ import { InvalidArgumentError } from '../errors.js';
 import type { Experiment, ExperimentResult } from './types.js';
 // One import per experiment, in the list's order.
 import { memoryPulse } from './memory-pulse.js';
+import { fixedPointsBias } from './fixed-points-bias.js';
+import { lyapunovDecrease } from './lyapunov-decrease.js';
+import { memoryModes } from './memory-modes.js';
+import { controllabilityObservability } from './controllability-observability.js';
 
 export * from './types.js';
 export { renderExperimentsHtml, renderPlotSvg } from './render.js';
 // One export line per experiment, in the list's order.
 export { memoryPulse } from './memory-pulse.js';
 export type { MemoryPulseData } from './memory-pulse.js';
+export { fixedPointsBias, halfLifeCrossing } from './fixed-points-bias.js';
+export type { FixedPointsBiasData } from './fixed-points-bias.js';
+export { lyapunovDecrease } from './lyapunov-decrease.js';
+export type { LyapunovDecreaseData } from './lyapunov-decrease.js';
+export { memoryModes } from './memory-modes.js';
+export type { MemoryModesData } from './memory-modes.js';
+export { controllabilityObservability, leastSquaresResidual } from './controllability-observability.js';
+export type { ControllabilityObservabilityData } from './controllability-observability.js';
 
 /** Every experiment, in the list's order (issue 9's numbering). */
 export const experiments: readonly Experiment[] = [
   memoryPulse,
+  fixedPointsBias,
+  lyapunovDecrease,
+  memoryModes,
+  controllabilityObservability,
 ] as unknown as readonly Experiment[];
 
 /** The experiment with this registry name. */
