@@ -182,10 +182,11 @@ it('the experiments page lists the registry, runs each experiment in a worker an
   // The first engine-based experiment, if one is registered: Run, then compare the verdict with Node's.
   const engineExp = lib.experiments.find((e) => e.usesEngine);
   if (engineExp) {
+    // Started in the page first, so the browser's run and Node's overlap.
+    await page.locator(`section[data-name="${engineExp.name}"] button.run`).click();
     const { init } = await import(pathToFileURL(path.join(root, 'dist', 'index.js')).href) as { init: () => Promise<unknown> };
     await init();
     const nodeRun = engineExp.run();
-    await page.locator(`section[data-name="${engineExp.name}"] button.run`).click();
     expect(await settled(page, engineExp.name, 40_000), `${engineExp.name} ran`).toBe('done');
     const got = await shown(page, engineExp.name);
     expect(got.holds, `${engineExp.name}: verdict in the page (${got.verdict}) vs Node (${nodeRun.verdict.summary})`)
