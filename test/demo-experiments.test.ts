@@ -9,15 +9,11 @@
 // comparing its verdict with Node's. Saves test-artifacts/demo-experiments.png. Needs /usr/bin/chromium and
 // `npm run build`; without Chromium this test fails.
 import fs from 'node:fs';
-import type http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CHROMIUM = '/usr/bin/chromium';
-const demoDir = path.join(root, 'examples', 'browser');
+import type { Page } from 'playwright-core';
+import { root, startDemo, type Demo } from './demo-browser.js';
 
 interface Check { name: string; value: number; holds: boolean }
 interface Result { name: string; params: Record<string, number | string>; verdict: { holds: boolean; summary: string; checks: Check[] }; data: unknown }
@@ -28,41 +24,17 @@ interface Experiment {
 }
 interface Lib { experiments: readonly Experiment[]; getExperiment(name: string): Experiment }
 
-let server: http.Server | undefined;
-let browser: Browser | undefined;
-let url = '';
+let demo: Demo | undefined;
 let lib: Lib;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the demo test needs Debian's Chromium (apt-get install -y chromium; ` +
-      '.ci/run installs it)');
-  }
-  for (const f of ['bundles/browser/rnn-wasm.mjs', 'bundles/browser/experiments.mjs', 'bundles/browser/rnn-simd.wasm',
-    'dist/experiments/index.js']) {
-    if (!fs.existsSync(path.join(root, f))) throw new Error(`${f} is missing: run \`npm run build\``);
-  }
-  if (!fs.existsSync(path.join(demoDir, 'dist', 'plot.mjs'))) {
-    const { buildDemo } = await import(pathToFileURL(path.join(demoDir, 'build.mjs')).href) as { buildDemo: () => Promise<void> };
-    await buildDemo();
-  }
+  demo = await startDemo(['bundles/browser/rnn-wasm.mjs', 'bundles/browser/experiments.mjs',
+    'bundles/browser/rnn-simd.wasm', 'dist/experiments/index.js']);
   lib = await import(pathToFileURL(path.join(root, 'dist', 'experiments', 'index.js')).href) as Lib;
-  const { startServer } = await import(pathToFileURL(path.join(demoDir, 'serve.mjs')).href) as {
-    startServer: (port: number) => Promise<{ server: http.Server; url: string }>;
-  };
-  ({ server, url } = await startServer(0));
-  url = url.replace(/index\.html$/, 'experiments.html');
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  await demo?.close();
 });
 
 /** Waits until the panel of `name` is done or failed (optionally: with params matching `params`); its state. */
@@ -109,14 +81,7 @@ function expectSame(got: Awaited<ReturnType<typeof shown>>, node: Result, tol: n
 
 it('the experiments page lists the registry, runs each experiment in a worker and matches Node', async () => {
   const t0 = Date.now();
-  const page = await browser!.newPage({ viewport: { width: 1150, height: 900 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  const failed: string[] = [];
-  page.on('requestfailed', (r) => failed.push(r.url()));
-  page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
-  await page.goto(url);
+  const { page, errors, failed } = await demo!.open('experiments.html');
   await page.waitForFunction(() => document.body.dataset.ready !== 'false', null, { timeout: 15_000 });
   expect(await page.evaluate(() => document.body.dataset.ready), 'data-ready').toBe('true');
 

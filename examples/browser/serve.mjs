@@ -1,4 +1,4 @@
-// Static server of the demo page on 127.0.0.1: the repository's examples/browser/ and bundles/browser/ (nothing
+// Static server of the demo pages (index.html, experiments.html) on 127.0.0.1: the repository's examples/browser/ and bundles/browser/ (nothing
 // else), / redirecting to the page. `node examples/browser/serve.mjs [port]` (npm run demo builds first); the test
 // (test/demo.test.ts) calls startServer(0) for a random port.
 import fs from 'node:fs';
