@@ -1,6 +1,6 @@
-// Static server of the demo pages (index.html, experiments.html) on 127.0.0.1: the repository's examples/browser/ and bundles/browser/ (nothing
-// else), / redirecting to the page. `node examples/browser/serve.mjs [port]` (npm run demo builds first); the test
-// (test/demo.test.ts) calls startServer(0) for a random port.
+// Static server of the demo pages (index.html, experiments.html) on 127.0.0.1: the repository's examples/browser/
+// and bundles/browser/ (nothing else), / redirecting to the training page. `node examples/browser/serve.mjs [port]`
+// (npm run demo builds first); the tests (test/demo-browser.ts) call startServer(0) for a random port.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
