@@ -5,61 +5,24 @@
 // wins, and saves a screenshot to test-artifacts/demo.png. Needs /usr/bin/chromium and `npm run build` (the plot
 // bundle, examples/browser/dist/plot.mjs, is built here when missing). Without Chromium this test fails.
 import fs from 'node:fs';
-import type http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { root, startDemo, type Demo } from './demo-browser.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CHROMIUM = '/usr/bin/chromium';
-const demoDir = path.join(root, 'examples', 'browser');
 const HIDDEN = 24;
 
-let server: http.Server | undefined;
-let browser: Browser | undefined;
-let url = '';
+let demo: Demo | undefined;
 
 beforeAll(async () => {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the demo test needs Debian's Chromium (apt-get install -y chromium; ` +
-      '.ci/run installs it)');
-  }
-  for (const f of ['rnn-wasm.mjs', 'analysis.mjs', 'rnn-simd.wasm']) {
-    if (!fs.existsSync(path.join(root, 'bundles', 'browser', f))) {
-      throw new Error(`bundles/browser/${f} is missing: run \`npm run build\` (or \`npm run build:bundles\`)`);
-    }
-  }
-  if (!fs.existsSync(path.join(demoDir, 'dist', 'plot.mjs'))) {
-    const { buildDemo } = await import(pathToFileURL(path.join(demoDir, 'build.mjs')).href) as { buildDemo: () => Promise<void> };
-    await buildDemo();
-  }
-  const { startServer } = await import(pathToFileURL(path.join(demoDir, 'serve.mjs')).href) as {
-    startServer: (port: number) => Promise<{ server: http.Server; url: string }>;
-  };
-  ({ server, url } = await startServer(0));
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  demo = await startDemo(['bundles/browser/rnn-wasm.mjs', 'bundles/browser/analysis.mjs', 'bundles/browser/rnn-simd.wasm']);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  await demo?.close();
 });
 
 it('the demo page trains both models in a Web Worker and draws the loss curves and the analysis', async () => {
-  const page = await browser!.newPage({ viewport: { width: 1150, height: 900 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  const failed: string[] = [];
-  page.on('requestfailed', (r) => failed.push(r.url()));
-  page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
-  await page.goto(url);
+  const { page, errors, failed } = await demo!.open('index.html');
 
   // The live loss curve is drawn while training runs.
   await page.waitForSelector('[data-plot="loss"] svg', { timeout: 15_000 });

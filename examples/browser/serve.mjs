@@ -1,6 +1,6 @@
-// Static server of the demo page on 127.0.0.1: the repository's examples/browser/ and bundles/browser/ (nothing
-// else), / redirecting to the page. `node examples/browser/serve.mjs [port]` (npm run demo builds first); the test
-// (test/demo.test.ts) calls startServer(0) for a random port.
+// Static server of the demo pages (index.html, experiments.html) on 127.0.0.1: the repository's examples/browser/
+// and bundles/browser/ (nothing else), / redirecting to the training page. `node examples/browser/serve.mjs [port]`
+// (npm run demo builds first); the tests (test/demo-browser.ts) call startServer(0) for a random port.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -40,7 +40,8 @@ export function startServer(port = 0) {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  for (const f of ['bundles/browser/rnn-wasm.mjs', 'bundles/browser/analysis.mjs', 'examples/browser/dist/plot.mjs']) {
+  for (const f of ['bundles/browser/rnn-wasm.mjs', 'bundles/browser/analysis.mjs', 'bundles/browser/experiments.mjs',
+    'examples/browser/dist/plot.mjs']) {
     if (!fs.existsSync(path.join(root, f))) {
       console.error(`${f} is missing: run \`npm run build\` and \`node examples/browser/build.mjs\` (npm run demo does both)`);
       process.exit(1);
@@ -48,4 +49,5 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   }
   const { url } = await startServer(Number(process.argv[2] ?? 8080));
   console.log(`rnn-wasm demo: ${url}  (Ctrl-C to stop)`);
+  console.log(`experiments:  ${url.replace(/index\.html$/, 'experiments.html')}`);
 }
