@@ -8,6 +8,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { Experiment, ExperimentResult } from './types.js';
 // One import per experiment, in the list's order.
 import { memoryPulse } from './memory-pulse.js';
+import { eulerStability } from './euler-stability.js';
 import { jacobianPaths } from './jacobian-paths.js';
 
 export * from './types.js';
@@ -15,12 +16,15 @@ export { renderExperimentsHtml, renderPlotSvg } from './render.js';
 // One export line per experiment, in the list's order.
 export { memoryPulse } from './memory-pulse.js';
 export type { MemoryPulseData } from './memory-pulse.js';
+export { eulerStability } from './euler-stability.js';
+export type { EulerStabilityData, ProbeRun } from './euler-stability.js';
 export { jacobianPaths } from './jacobian-paths.js';
 export type { JacobianPathsData } from './jacobian-paths.js';
 
 /** Every experiment, in the list's order (issue 9's numbering). */
 export const experiments: readonly Experiment[] = [
   memoryPulse,
+  eulerStability,
   jacobianPaths,
 ] as unknown as readonly Experiment[];
 
