@@ -10,6 +10,7 @@ import type { Experiment, ExperimentResult } from './types.js';
 import { memoryPulse } from './memory-pulse.js';
 import { eulerStability } from './euler-stability.js';
 import { jacobianPaths } from './jacobian-paths.js';
+import { rnnFilterSnr } from './rnn-filter-snr.js';
 
 export * from './types.js';
 export { renderExperimentsHtml, renderPlotSvg } from './render.js';
@@ -20,12 +21,15 @@ export { eulerStability } from './euler-stability.js';
 export type { EulerStabilityData, ProbeRun } from './euler-stability.js';
 export { jacobianPaths } from './jacobian-paths.js';
 export type { JacobianPathsData } from './jacobian-paths.js';
+export { rnnFilterSnr } from './rnn-filter-snr.js';
+export type { RnnFilterSnrData } from './rnn-filter-snr.js';
 
 /** Every experiment, in the list's order (issue 9's numbering). */
 export const experiments: readonly Experiment[] = [
   memoryPulse,
   eulerStability,
   jacobianPaths,
+  rnnFilterSnr,
 ] as unknown as readonly Experiment[];
 
 /** The experiment with this registry name. */
