@@ -8,6 +8,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { Experiment, ExperimentResult } from './types.js';
 // One import per experiment, in the list's order.
 import { memoryPulse } from './memory-pulse.js';
+import { vanishingExploding } from './vanishing-exploding.js';
 import { eulerStability } from './euler-stability.js';
 import { jacobianPaths } from './jacobian-paths.js';
 import { rnnFilterSnr } from './rnn-filter-snr.js';
@@ -17,6 +18,8 @@ export { renderExperimentsHtml, renderPlotSvg } from './render.js';
 // One export line per experiment, in the list's order.
 export { memoryPulse } from './memory-pulse.js';
 export type { MemoryPulseData } from './memory-pulse.js';
+export { vanishingExploding } from './vanishing-exploding.js';
+export type { VanishingExplodingData } from './vanishing-exploding.js';
 export { eulerStability } from './euler-stability.js';
 export type { EulerStabilityData, ProbeRun } from './euler-stability.js';
 export { jacobianPaths } from './jacobian-paths.js';
@@ -27,6 +30,7 @@ export type { RnnFilterSnrData } from './rnn-filter-snr.js';
 /** Every experiment, in the list's order (issue 9's numbering). */
 export const experiments: readonly Experiment[] = [
   memoryPulse,
+  vanishingExploding,
   eulerStability,
   jacobianPaths,
   rnnFilterSnr,
