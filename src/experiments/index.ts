@@ -12,6 +12,10 @@ import { fixedPointsBias } from './fixed-points-bias.js';
 import { lyapunovDecrease } from './lyapunov-decrease.js';
 import { memoryModes } from './memory-modes.js';
 import { controllabilityObservability } from './controllability-observability.js';
+import { vanishingExploding } from './vanishing-exploding.js';
+import { eulerStability } from './euler-stability.js';
+import { jacobianPaths } from './jacobian-paths.js';
+import { rnnFilterSnr } from './rnn-filter-snr.js';
 
 export * from './types.js';
 export { renderExperimentsHtml, renderPlotSvg } from './render.js';
@@ -26,6 +30,14 @@ export { memoryModes } from './memory-modes.js';
 export type { MemoryModesData } from './memory-modes.js';
 export { controllabilityObservability, leastSquaresResidual } from './controllability-observability.js';
 export type { ControllabilityObservabilityData } from './controllability-observability.js';
+export { vanishingExploding } from './vanishing-exploding.js';
+export type { VanishingExplodingData } from './vanishing-exploding.js';
+export { eulerStability } from './euler-stability.js';
+export type { EulerStabilityData, ProbeRun } from './euler-stability.js';
+export { jacobianPaths } from './jacobian-paths.js';
+export type { JacobianPathsData } from './jacobian-paths.js';
+export { rnnFilterSnr } from './rnn-filter-snr.js';
+export type { RnnFilterSnrData } from './rnn-filter-snr.js';
 
 /** Every experiment, in the list's order (issue 9's numbering). */
 export const experiments: readonly Experiment[] = [
@@ -34,6 +46,10 @@ export const experiments: readonly Experiment[] = [
   lyapunovDecrease,
   memoryModes,
   controllabilityObservability,
+  vanishingExploding,
+  eulerStability,
+  jacobianPaths,
+  rnnFilterSnr,
 ] as unknown as readonly Experiment[];
 
 /** The experiment with this registry name. */
