@@ -8,16 +8,20 @@ import { InvalidArgumentError } from '../errors.js';
 import type { Experiment, ExperimentResult } from './types.js';
 // One import per experiment, in the list's order.
 import { memoryPulse } from './memory-pulse.js';
+import { linearRnnVarma } from './linear-rnn-varma.js';
 
 export * from './types.js';
 export { renderExperimentsHtml, renderPlotSvg } from './render.js';
 // One export line per experiment, in the list's order.
 export { memoryPulse } from './memory-pulse.js';
 export type { MemoryPulseData } from './memory-pulse.js';
+export { linearRnnVarma } from './linear-rnn-varma.js';
+export type { LinearRnnVarmaData } from './linear-rnn-varma.js';
 
 /** Every experiment, in the list's order (issue 9's numbering). */
 export const experiments: readonly Experiment[] = [
   memoryPulse,
+  linearRnnVarma,
 ] as unknown as readonly Experiment[];
 
 /** The experiment with this registry name. */
