@@ -9,6 +9,7 @@ import type { Experiment, ExperimentResult } from './types.js';
 // One import per experiment, in the list's order.
 import { memoryPulse } from './memory-pulse.js';
 import { linearRnnVarma } from './linear-rnn-varma.js';
+import { hmmEmulation } from './hmm-emulation.js';
 
 export * from './types.js';
 export { renderExperimentsHtml, renderPlotSvg } from './render.js';
@@ -17,11 +18,14 @@ export { memoryPulse } from './memory-pulse.js';
 export type { MemoryPulseData } from './memory-pulse.js';
 export { linearRnnVarma } from './linear-rnn-varma.js';
 export type { LinearRnnVarmaData } from './linear-rnn-varma.js';
+export { hmmEmulation } from './hmm-emulation.js';
+export type { HmmEmulationData } from './hmm-emulation.js';
 
 /** Every experiment, in the list's order (issue 9's numbering). */
 export const experiments: readonly Experiment[] = [
   memoryPulse,
   linearRnnVarma,
+  hmmEmulation,
 ] as unknown as readonly Experiment[];
 
 /** The experiment with this registry name. */
