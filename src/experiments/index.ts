@@ -10,6 +10,7 @@ import type { Experiment, ExperimentResult } from './types.js';
 import { memoryPulse } from './memory-pulse.js';
 import { linearRnnVarma } from './linear-rnn-varma.js';
 import { hmmEmulation } from './hmm-emulation.js';
+import { longRangeMemory } from './long-range-memory.js';
 
 export * from './types.js';
 export { renderExperimentsHtml, renderPlotSvg } from './render.js';
@@ -20,12 +21,15 @@ export { linearRnnVarma } from './linear-rnn-varma.js';
 export type { LinearRnnVarmaData } from './linear-rnn-varma.js';
 export { hmmEmulation } from './hmm-emulation.js';
 export type { HmmEmulationData } from './hmm-emulation.js';
+export { longRangeMemory } from './long-range-memory.js';
+export type { LongRangeMemoryData, LongRangeRun } from './long-range-memory.js';
 
 /** Every experiment, in the list's order (issue 9's numbering). */
 export const experiments: readonly Experiment[] = [
   memoryPulse,
   linearRnnVarma,
   hmmEmulation,
+  longRangeMemory,
 ] as unknown as readonly Experiment[];
 
 /** The experiment with this registry name. */
