@@ -10,6 +10,7 @@ import type { Experiment, ExperimentResult } from './types.js';
 import { memoryPulse } from './memory-pulse.js';
 import { linearRnnVarma } from './linear-rnn-varma.js';
 import { hmmEmulation } from './hmm-emulation.js';
+import { lstmLeakyIntegrator } from './lstm-leaky-integrator.js';
 import { longRangeMemory } from './long-range-memory.js';
 
 export * from './types.js';
@@ -21,6 +22,8 @@ export { linearRnnVarma } from './linear-rnn-varma.js';
 export type { LinearRnnVarmaData } from './linear-rnn-varma.js';
 export { hmmEmulation } from './hmm-emulation.js';
 export type { HmmEmulationData } from './hmm-emulation.js';
+export { lstmLeakyIntegrator } from './lstm-leaky-integrator.js';
+export type { LstmLeakyIntegratorData } from './lstm-leaky-integrator.js';
 export { longRangeMemory } from './long-range-memory.js';
 export type { LongRangeMemoryData, LongRangeRun } from './long-range-memory.js';
 
@@ -29,6 +32,7 @@ export const experiments: readonly Experiment[] = [
   memoryPulse,
   linearRnnVarma,
   hmmEmulation,
+  lstmLeakyIntegrator,
   longRangeMemory,
 ] as unknown as readonly Experiment[];
 
