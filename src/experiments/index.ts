@@ -12,6 +12,7 @@ import { linearRnnVarma } from './linear-rnn-varma.js';
 import { hmmEmulation } from './hmm-emulation.js';
 import { lstmLeakyIntegrator } from './lstm-leaky-integrator.js';
 import { longRangeMemory } from './long-range-memory.js';
+import { filterVsSmoother } from './filter-vs-smoother.js';
 
 export * from './types.js';
 export { renderExperimentsHtml, renderPlotSvg } from './render.js';
@@ -26,6 +27,8 @@ export { lstmLeakyIntegrator } from './lstm-leaky-integrator.js';
 export type { LstmLeakyIntegratorData } from './lstm-leaky-integrator.js';
 export { longRangeMemory } from './long-range-memory.js';
 export type { LongRangeMemoryData, LongRangeRun } from './long-range-memory.js';
+export { filterVsSmoother } from './filter-vs-smoother.js';
+export type { FilterVsSmootherData } from './filter-vs-smoother.js';
 
 /** Every experiment, in the list's order (issue 9's numbering). */
 export const experiments: readonly Experiment[] = [
@@ -34,6 +37,7 @@ export const experiments: readonly Experiment[] = [
   hmmEmulation,
   lstmLeakyIntegrator,
   longRangeMemory,
+  filterVsSmoother,
 ] as unknown as readonly Experiment[];
 
 /** The experiment with this registry name. */
