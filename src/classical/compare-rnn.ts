@@ -66,6 +66,11 @@ export interface FilterSmootherRnnComparison {
   trainSeconds: { rnn: number; birnn: number };
   /** The data-generating model. */
   model: StateSpace;
+  /**
+   * The first held-out sequence (T rows of n): the true states and the four estimates, for plotting the
+   * estimators against each other.
+   */
+  example: { states: number[][]; filter: number[][]; smoother: number[][]; rnn: number[][]; birnn: number[][] };
 }
 
 function posInt(name: string, v: unknown, def: number): number {
@@ -138,11 +143,14 @@ export function compareFilterSmootherRnn(options: FilterSmootherRnnOptions = {})
   // Kalman filter and smoother on the held-out sequences, with the true model.
   const M = flatModel(ss);
   let seF = 0, seS = 0, trF = 0, trS = 0, ll = 0;
+  const rowsOf = (a: ArrayLike<number>): number[][] => Array.from({ length: T }, (_, t) => Array.from({ length: n }, (_, j) => a[t * n + j]!));
+  const exampleOf = { states: [] as number[][], filter: [] as number[][], smoother: [] as number[][] };
   for (let i = 0; i < Nte; i++) {
     const F = filterCore(M, yTest[i]!, new Float64Array(0), T);
     const S = smootherCore(M, F, false);
     ll += F.logLikelihood;
     const h = hTest[i]!;
+    if (i === 0) { exampleOf.states = rowsOf(h); exampleOf.filter = rowsOf(F.mFilt); exampleOf.smoother = rowsOf(S.mS); }
     for (let k = 0; k < T * n; k++) { seF += (F.mFilt[k]! - h[k]!) ** 2; seS += (S.mS[k]! - h[k]!) ** 2; }
     for (let t = 0; t < T; t++) for (let j = 0; j < n; j++) { trF += F.PFilt[t * n * n + j * n + j]!; trS += S.PS[t * n * n + j * n + j]!; }
   }
@@ -150,7 +158,7 @@ export function compareFilterSmootherRnn(options: FilterSmootherRnnOptions = {})
   const train = { inputs: { data: ys.subarray(0, Ntr * T * p), shape: [Ntr, T, p] }, targets: { data: hs.subarray(0, Ntr * T * n), shape: [Ntr, T, n] } };
   const testX = { data: ys.subarray(Ntr * T * p), shape: [Nte, T, p] };
   const testH = hs.subarray(Ntr * T * n);
-  const run = (bidirectional: boolean, s: number): { mse: number; loss: number; seconds: number } => {
+  const run = (bidirectional: boolean, s: number): { mse: number; loss: number; seconds: number; first: number[][] } => {
     const opts = { inputSize: p, hiddenSize: H, bidirectional, batchFirst: true, seed: s };
     const model = new SequenceModel({
       rnn: cell === 'gru' ? new GRU(opts) : new LSTM(opts),
@@ -164,7 +172,7 @@ export function compareFilterSmootherRnn(options: FilterSmootherRnnOptions = {})
       const out = model.forward(testX).data;
       let se = 0;
       for (let k = 0; k < count; k++) se += (out[k]! - testH[k]!) ** 2;
-      return { mse: se / count, loss: hist.epochs[hist.epochs.length - 1]!.loss, seconds };
+      return { mse: se / count, loss: hist.epochs[hist.epochs.length - 1]!.loss, seconds, first: rowsOf(out) };
     } finally {
       optimizer.dispose();
       model.dispose();
@@ -179,5 +187,6 @@ export function compareFilterSmootherRnn(options: FilterSmootherRnnOptions = {})
     trainLoss: { rnn: uni.loss, birnn: bi.loss },
     trainSeconds: { rnn: uni.seconds, birnn: bi.seconds },
     model: ss,
+    example: { ...exampleOf, rnn: uni.first, birnn: bi.first },
   };
 }

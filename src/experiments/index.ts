@@ -16,6 +16,11 @@ import { vanishingExploding } from './vanishing-exploding.js';
 import { eulerStability } from './euler-stability.js';
 import { jacobianPaths } from './jacobian-paths.js';
 import { rnnFilterSnr } from './rnn-filter-snr.js';
+import { linearRnnVarma } from './linear-rnn-varma.js';
+import { hmmEmulation } from './hmm-emulation.js';
+import { lstmLeakyIntegrator } from './lstm-leaky-integrator.js';
+import { longRangeMemory } from './long-range-memory.js';
+import { filterVsSmoother } from './filter-vs-smoother.js';
 
 export * from './types.js';
 export { renderExperimentsHtml, renderPlotSvg } from './render.js';
@@ -38,6 +43,16 @@ export { jacobianPaths } from './jacobian-paths.js';
 export type { JacobianPathsData } from './jacobian-paths.js';
 export { rnnFilterSnr } from './rnn-filter-snr.js';
 export type { RnnFilterSnrData } from './rnn-filter-snr.js';
+export { linearRnnVarma } from './linear-rnn-varma.js';
+export type { LinearRnnVarmaData } from './linear-rnn-varma.js';
+export { hmmEmulation } from './hmm-emulation.js';
+export type { HmmEmulationData } from './hmm-emulation.js';
+export { lstmLeakyIntegrator } from './lstm-leaky-integrator.js';
+export type { LstmLeakyIntegratorData } from './lstm-leaky-integrator.js';
+export { longRangeMemory } from './long-range-memory.js';
+export type { LongRangeMemoryData, LongRangeRun } from './long-range-memory.js';
+export { filterVsSmoother } from './filter-vs-smoother.js';
+export type { FilterVsSmootherData } from './filter-vs-smoother.js';
 
 /** Every experiment, in the list's order (issue 9's numbering). */
 export const experiments: readonly Experiment[] = [
@@ -50,6 +65,11 @@ export const experiments: readonly Experiment[] = [
   eulerStability,
   jacobianPaths,
   rnnFilterSnr,
+  linearRnnVarma,
+  hmmEmulation,
+  lstmLeakyIntegrator,
+  longRangeMemory,
+  filterVsSmoother,
 ] as unknown as readonly Experiment[];
 
 /** The experiment with this registry name. */
