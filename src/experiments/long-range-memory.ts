@@ -19,10 +19,15 @@ export interface LongRangeRun {
   valLoss: number[];
   /** Final validation MSE. */
   valMse: number;
-  /** ||dL/dh_t|| for t = 0..T-1 at the last training step. */
+  /** ||dL/dh_t|| for t = 0..T-1, geometric mean over the first epoch's steps. */
   gradNorms: number[];
-  /** ||dL/dh_0|| / ||dL/dh_{T-1}||: how much of the gradient reaches the start of the sequence. */
+  /**
+   * ||dL/dh_0|| / ||dL/dh_{T-1}|| (how much of the gradient reaches the start of the sequence), geometric mean over
+   * the first epoch's steps.
+   */
   earlyOverLate: number;
+  /** The same fraction's geometric mean over each epoch's steps. */
+  earlyByEpoch: number[];
 }
 
 /** Data of {@link longRangeMemory}. */
@@ -56,7 +61,7 @@ export function addingProblem(N: number, T: number, seed: number): Dataset {
 /**
  * Trains an LSTM (forget-gate bias raised at initialisation) and a tanh RNN of the same hidden size on the adding
  * problem with the same data, optimiser, clipping and seeds, and records the validation MSE per epoch and the
- * hidden-state gradient norms ||dL/dh_t|| of the last step. Needs the engine (`await init()`).
+ * hidden-state gradient norms ||dL/dh_t|| (geometric means over each epoch's steps). Needs the engine (`await init()`).
  */
 export const longRangeMemory = defineExperiment({
   name: 'long-range-memory',
@@ -85,15 +90,31 @@ export const longRangeMemory = defineExperiment({
       const m = new SequenceModel({ rnn, head: new Linear({ inFeatures: H, outFeatures: 1, seed: p.seed + 1 }), headInput: 'last' });
       const optimizer = new Adam(m.parameters(), { lr: p.lr });
       try {
-        let norms: Float32Array | undefined;
+        // ||dL/dh_t|| of one batch is noisy (it depends on where that batch's markers sit): average logs over the
+        // steps of an epoch. The first epoch shows the cause of failure (before training has moved the weights,
+        // the RNN's gradient reaching the first steps is ~1e-15 of the last step's, the LSTM's ~1e-6); the RNN's
+        // fraction grows later in training, so a single late step is not evidence either way.
+        const firstLog = new Float64Array(T);
+        let firstCount = 0;
+        const perEpoch: { sum: number; count: number }[] = [];
         const hist = fit(m, train, {
           epochs: p.epochs, batchSize: 32, seed: p.seed + 2, clipGradNorm: 1, optimizer, validation: val,
-          recordGradNorms: true, onStepEnd: (s) => { norms = s.hiddenGradNorms; },
+          recordGradNorms: true, onStepEnd: (s) => {
+            const n = s.hiddenGradNorms!;
+            if (s.epoch === 0) {
+              for (let t = 0; t < T; t++) firstLog[t] = firstLog[t]! + Math.log(n[t]!);
+              firstCount++;
+            }
+            const e = (perEpoch[s.epoch] ??= { sum: 0, count: 0 });
+            e.sum += Math.log(n[0]! / n[T - 1]!);
+            e.count++;
+          },
         });
-        const gradNorms = toArray(norms!.subarray(0, T));
+        const gradNorms = Array.from(firstLog, (v) => Math.exp(v / firstCount));
+        const earlyByEpoch = perEpoch.map((e) => Math.exp(e.sum / e.count));
         return {
           valLoss: hist.epochs.map((e) => e.valLoss!), valMse: evaluate(m, val).loss,
-          gradNorms, earlyOverLate: gradNorms[0]! / gradNorms[T - 1]!,
+          gradNorms, earlyOverLate: earlyByEpoch[0]!, earlyByEpoch,
         };
       } finally {
         optimizer.dispose();
@@ -113,12 +134,12 @@ export const longRangeMemory = defineExperiment({
     const checks = [
       check('LSTM validation MSE (mean predictor: 1/6)', lstm.valMse, '<', 0.05),
       check('RNN validation MSE (no better than ~the mean predictor)', rnn.valMse, '>', 0.1),
-      check('RNN ||dL/dh_0|| / ||dL/dh_{T-1}|| (vanished)', rnn.earlyOverLate, '<', 5e-3),
-      check('LSTM / RNN ratio of the early-step gradient fractions', lstm.earlyOverLate / rnn.earlyOverLate, '>', 100),
+      check('RNN ||dL/dh_0|| / ||dL/dh_{T-1}||, first epoch (vanished)', rnn.earlyOverLate, '<', 1e-8),
+      check('LSTM / RNN ratio of the first-epoch early-gradient fractions', lstm.earlyOverLate / rnn.earlyOverLate, '>', 1e3),
     ];
     const summary = `Adding problem, T = ${T}, hidden ${H}, ${p.epochs} epochs: LSTM validation MSE ${fmt(lstm.valMse)}, ` +
-      `RNN ${fmt(rnn.valMse)} (mean predictor 0.1667). ||dL/dh_0|| / ||dL/dh_${T - 1}||: LSTM ${fmt(lstm.earlyOverLate)}, ` +
-      `RNN ${fmt(rnn.earlyOverLate)}.`;
+      `RNN ${fmt(rnn.valMse)} (mean predictor 0.1667). ||dL/dh_0|| / ||dL/dh_${T - 1}|| in the first epoch: LSTM ` +
+      `${fmt(lstm.earlyOverLate)}, RNN ${fmt(rnn.earlyOverLate)}.`;
     const ep = range(p.epochs).map((e) => e + 1), ts = range(T);
     return {
       data, checks, summary,
@@ -127,8 +148,12 @@ export const longRangeMemory = defineExperiment({
         series: [{ name: 'LSTM', x: ep, y: lstm.valLoss }, { name: 'tanh RNN', x: ep, y: rnn.valLoss }],
         hLines: [{ y: 1 / 6, label: 'mean predictor 1/6' }],
       }, {
-        type: 'line', title: '||dL/dh_t|| at the last training step', xLabel: 'step t', yLabel: '||dL/dh_t||', logY: true,
+        type: 'line', title: '||dL/dh_t|| in the first epoch (geometric mean)', xLabel: 'step t', yLabel: '||dL/dh_t||', logY: true,
         series: [{ name: 'LSTM', x: ts, y: lstm.gradNorms }, { name: 'tanh RNN', x: ts, y: rnn.gradNorms }],
+      }, {
+        type: 'line', title: 'Gradient reaching step 0: ||dL/dh_0|| / ||dL/dh_T-1|| per epoch', xLabel: 'epoch',
+        yLabel: 'fraction (geometric mean)', logY: true,
+        series: [{ name: 'LSTM', x: ep, y: lstm.earlyByEpoch }, { name: 'tanh RNN', x: ep, y: rnn.earlyByEpoch }],
       }],
     };
   },

@@ -39,13 +39,19 @@ describe('experiment 13: long-range memory', () => {
     expect(r.verdict.holds).toBe(true);
     expect(lstm.valMse).toBeLessThan(0.02);
     expect(rnn.valMse).toBeGreaterThan(0.1);
-    expect(rnn.earlyOverLate).toBeLessThan(5e-3);
-    expect(lstm.earlyOverLate).toBeGreaterThan(100 * rnn.earlyOverLate);
+    // First-epoch geometric means (measured 3.5e-15 and 4.8e-6 in both the SIMD and relaxed-SIMD builds).
+    expect(rnn.earlyOverLate).toBeLessThan(1e-8);
+    expect(lstm.earlyOverLate).toBeGreaterThan(1e3 * rnn.earlyOverLate);
+    expect(rnn.earlyByEpoch[0]).toBe(rnn.earlyOverLate);
+    expect(lstm.earlyByEpoch).toHaveLength(16);
+    // The geometric mean of the ratio is the ratio of the geometric means of ||dL/dh_0|| and ||dL/dh_{T-1}||.
+    expect(rnn.gradNorms[0]! / rnn.gradNorms[49]!).toBeCloseTo(rnn.earlyOverLate, 20);
+    expect(Math.abs(lstm.gradNorms[0]! / lstm.gradNorms[49]! / lstm.earlyOverLate - 1)).toBeLessThan(1e-9);
     // The last epoch's validation loss is the final evaluation (same model, same data).
     expect(lstm.valLoss).toHaveLength(16);
     expect(Math.abs(lstm.valLoss[15]! - lstm.valMse)).toBeLessThan(1e-5);
     expect(lstm.gradNorms).toHaveLength(50);
-    expect(r.plots.map((pl) => pl.type)).toEqual(['line', 'line']);
+    expect(r.plots.map((pl) => pl.type)).toEqual(['line', 'line', 'line']);
   });
 
   it('breaks for a short lag (T = 6): the vanilla RNN learns it too', () => {
