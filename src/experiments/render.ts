@@ -33,6 +33,11 @@ function checkRow(c: Check): string {
     `<td>${rel}</td><td>${c.holds ? 'holds' : 'fails'}</td></tr>`;
 }
 
+/** The command line that re-runs a result with the same parameters. */
+export function commandLine(r: Pick<ExperimentResult, 'name' | 'params'>): string {
+  return ['rnn-wasm experiments', r.name, ...Object.entries(r.params).map(([k, v]) => `--${k} ${v}`)].join(' ');
+}
+
 /** The page for one or more experiment results, in the order given. */
 export function renderExperimentsHtml(results: readonly ExperimentResult[], title = 'rnn-wasm experiments'): string {
   const held = results.filter((r) => r.verdict.holds).length;
@@ -43,8 +48,8 @@ export function renderExperimentsHtml(results: readonly ExperimentResult[], titl
     return `<section id="${escapeXml(r.name)}">
 <h2>${r.number}. ${escapeXml(r.title)}</h2>
 <p class="claim"><b>Claim.</b> ${escapeXml(r.claim)}</p>
-<p>Parameters: ${params || '(none)'} &middot; ${r.elapsedMs} ms &middot; re-run with
-<code>rnn-wasm experiments ${escapeXml(r.name)}${Object.keys(r.params).length ? ' --param value' : ''}</code></p>
+<p>Parameters: ${params || '(none)'} &middot; ${r.elapsedMs} ms &middot; re-run (change any value) with
+<code>${escapeXml(commandLine(r))}</code></p>
 <div class="plots">${r.plots.map(renderPlotSvg).join('\n')}</div>
 <p class="verdict ${r.verdict.holds ? 'ok' : 'bad'}"><b>${r.verdict.holds ? 'Holds' : 'Does not hold'}.</b> ${escapeXml(r.verdict.summary)}</p>
 <table><thead><tr><th>check</th><th>measured</th><th>required</th><th></th></tr></thead><tbody>
