@@ -59,6 +59,14 @@ function swatch(color, { dashed = false, marker } = {}) {
 const legend = (entries) => h('div', { class: 'legend' },
   entries.map((e) => h('span', {}, swatch(e.color, e), e.name)));
 
+/** 1e-6 style labels at exact powers of ten, none between them (the log axis' minor ticks). */
+function powerOfTen(v) {
+  const e = Math.log10(v);
+  if (Math.abs(e - Math.round(e)) > 1e-9) return '';
+  const k = Math.round(e);
+  return k >= -2 && k <= 3 ? String(10 ** k >= 1 ? 10 ** k : Number((10 ** k).toFixed(-k))) : `1e${k}`;
+}
+
 function linePlot(spec) {
   const logY = !!spec.logY;
   const ok = (x, y) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0);
@@ -82,7 +90,8 @@ function linePlot(spec) {
   const plot = Plot.plot({
     width: W, height: H, grid: true, marginLeft: 56,
     x: { label: spec.xLabel, ...(xs.length ? {} : { domain: [0, 1] }) },
-    y: { label: spec.yLabel, ...(logY ? { type: 'log' } : {}) },
+    // Log ticks as powers of ten (Plot's default SI prefixes read '10z' or '0000001y' for tiny values).
+    y: { label: spec.yLabel, ...(logY ? { type: 'log', tickFormat: powerOfTen } : {}) },
     marks,
   });
   return { plot, legend: legend(entries) };
