@@ -253,6 +253,20 @@ describe('session cap and idle timeout', () => {
     expect(h.sessions.expired).toBe(2);
     expect(await stop(srv)).toBe(0);
   });
+  it('a session whose step waits in the queue longer than the idle timeout is not evicted meanwhile', async () => {
+    // A 400 ms batch window against a 100 ms idle timeout: the step waits in the queue through several sweeps.
+    const srv = await start(['--idle-timeout-ms', '100', '--batch-window-ms', '400']);
+    const id = await newSession(srv.url);
+    const xs = [vec(1)];
+    const y = await step(srv.url, id, xs[0]!);
+    expect(maxDiff(y, reference(bundled, xs)[0]!)).toBeLessThan(1e-6);
+    // Idle afterwards, it expires as usual.
+    await new Promise((r) => setTimeout(r, 400));
+    const h = (await req(`${srv.url}/health`, 'GET')).json;
+    expect(h.sessions.active).toBe(0);
+    expect(h.sessions.expired).toBe(1);
+    expect(await stop(srv)).toBe(0);
+  });
 });
 
 function freePort(): Promise<number> {

@@ -281,6 +281,21 @@ class MemoryStore {
     return true;
   }
 
+  /** Marks a step of the session as queued or running: the sweep leaves a busy session alone, however long it waits. */
+  pin(id) {
+    const s = this.sessions.get(id);
+    if (s) s.busy++;
+  }
+
+  /** Ends what pin began; the session's idle time starts now. */
+  unpin(id) {
+    const s = this.sessions.get(id);
+    if (s) {
+      s.busy--;
+      s.lastUsed = Date.now();
+    }
+  }
+
   /** Steps the given (distinct) sessions; returns per item { y } or { error }. */
   async step(items) {
     const live = [];
@@ -671,8 +686,13 @@ export async function startServer(opts) {
           }
           const x = checkVector(body.x, stepper.I, 'x');
           if (!(await store.has(id))) throw new HttpError(404, 'SESSION_NOT_FOUND', `no session ${id} (deleted or expired)`);
-          const y = await batcher.submit(id, x);
-          return [200, { y: Array.from(y) }];
+          store.pin?.(id);
+          try {
+            const y = await batcher.submit(id, x);
+            return [200, { y: Array.from(y) }];
+          } finally {
+            store.unpin?.(id);
+          }
         }];
       }
       return [['DELETE', 'GET'], async (req) => {
