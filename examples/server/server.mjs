@@ -642,6 +642,8 @@ export async function startServer(opts) {
       status: draining ? 'draining' : 'ok',
       model: { file: opts.model, ...arch, streaming: stepper.streaming },
       engine: { flavour: engine.flavour },
+      // WebAssembly memory (allocator: bytes handed out, live blocks, memory size, heap top) and the process's.
+      memory: { engine: engine.stats(), process: process.memoryUsage() },
       store: store.kind,
       sessions: { active: store.count, max: opts.maxSessions, idleTimeoutMs: opts.idleTimeoutMs,
         expired: store.expired ?? undefined },
@@ -657,7 +659,13 @@ export async function startServer(opts) {
 
   function route(method, path) {
     // Returns [allowedMethods, handler]
-    if (path === '/health') return [['GET'], async () => [200, await health()]];
+    if (path === '/health') {
+      return [['GET'], async (req) => {
+        // ?gc=1 collects garbage first when node runs with --expose-gc (for memory figures without the garbage).
+        if (typeof globalThis.gc === 'function' && new URL(req.url, 'http://x').searchParams.get('gc') === '1') globalThis.gc();
+        return [200, await health()];
+      }];
+    }
     if (path === '/predict') {
       return [['POST'], async (req) => {
         const body = await readJson(req, opts.maxBodyBytes);
