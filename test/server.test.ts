@@ -4,7 +4,7 @@
 // `npm test` builds first; run `npm run build` before running this file on its own.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -189,6 +189,26 @@ describe('inference server (memory store)', () => {
     expect(h.status).toBe(200);
     expect(h.json.status).toBe('ok');
     expect(h.json.requests.errors5xx).toBe(0);
+  });
+
+  it('a client gone mid-body is not a server error', async () => {
+    const before = (await req(`${srv.url}/health`, 'GET')).json.requests;
+    const id = await newSession(srv.url);
+    const { port } = new URL(srv.url);
+    await Promise.all(Array.from({ length: 8 }, () => new Promise<void>((resolve) => {
+      const s = connect(Number(port), '127.0.0.1', () => {
+        s.write(`POST /sessions/${id}/step HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{"x"`);
+        setTimeout(() => { s.destroy(); resolve(); }, 50);
+      });
+      s.on('error', () => resolve());
+    })));
+    await new Promise((r) => setTimeout(r, 100));
+    const after = (await req(`${srv.url}/health`, 'GET')).json.requests;
+    expect(after.errors5xx).toBe(before.errors5xx);
+    expect(srv.out()).not.toContain('internal error');
+    // The session never stepped: its first step equals a fresh session's.
+    const xs = [vec(1)];
+    expect(maxDiff(await step(srv.url, id, xs[0]!), reference(bundled, xs)[0]!)).toBeLessThan(1e-6);
   });
 
   it('graceful shutdown: SIGTERM exits 0', async () => {

@@ -600,7 +600,8 @@ function readJson(req, maxBytes) {
         reject(new HttpError(400, 'BAD_JSON', `request body is not valid JSON: ${e.message}`));
       }
     });
-    req.on('error', reject);
+    // A client gone mid-body ('aborted', ECONNRESET) is the client's doing, not an internal error.
+    req.on('error', (e) => reject(new HttpError(400, 'BAD_REQUEST', `request body incomplete: ${e.message}`)));
     // A body cut short (client gone, or an absurd one destroyed above) settles too.
     req.on('close', () => {
       if (!req.complete) reject(new HttpError(tooLarge ? 413 : 400, tooLarge ? 'BODY_TOO_LARGE' : 'BAD_REQUEST', 'request body incomplete'));
