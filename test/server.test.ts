@@ -4,7 +4,7 @@
 // `npm test` builds first; run `npm run build` before running this file on its own.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -191,6 +191,26 @@ describe('inference server (memory store)', () => {
     expect(h.json.requests.errors5xx).toBe(0);
   });
 
+  it('a client gone mid-body is not a server error', async () => {
+    const before = (await req(`${srv.url}/health`, 'GET')).json.requests;
+    const id = await newSession(srv.url);
+    const { port } = new URL(srv.url);
+    await Promise.all(Array.from({ length: 8 }, () => new Promise<void>((resolve) => {
+      const s = connect(Number(port), '127.0.0.1', () => {
+        s.write(`POST /sessions/${id}/step HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{"x"`);
+        setTimeout(() => { s.destroy(); resolve(); }, 50);
+      });
+      s.on('error', () => resolve());
+    })));
+    await new Promise((r) => setTimeout(r, 100));
+    const after = (await req(`${srv.url}/health`, 'GET')).json.requests;
+    expect(after.errors5xx).toBe(before.errors5xx);
+    expect(srv.out()).not.toContain('internal error');
+    // The session never stepped: its first step equals a fresh session's.
+    const xs = [vec(1)];
+    expect(maxDiff(await step(srv.url, id, xs[0]!), reference(bundled, xs)[0]!)).toBeLessThan(1e-6);
+  });
+
   it('graceful shutdown: SIGTERM exits 0', async () => {
     expect(await stop(srv)).toBe(0);
     expect(srv.out()).toContain('stopped');
@@ -251,6 +271,20 @@ describe('session cap and idle timeout', () => {
     const h = (await req(`${srv.url}/health`, 'GET')).json;
     expect(h.sessions.active).toBe(1);
     expect(h.sessions.expired).toBe(2);
+    expect(await stop(srv)).toBe(0);
+  });
+  it('a session whose step waits in the queue longer than the idle timeout is not evicted meanwhile', async () => {
+    // A 400 ms batch window against a 100 ms idle timeout: the step waits in the queue through several sweeps.
+    const srv = await start(['--idle-timeout-ms', '100', '--batch-window-ms', '400']);
+    const id = await newSession(srv.url);
+    const xs = [vec(1)];
+    const y = await step(srv.url, id, xs[0]!);
+    expect(maxDiff(y, reference(bundled, xs)[0]!)).toBeLessThan(1e-6);
+    // Idle afterwards, it expires as usual.
+    await new Promise((r) => setTimeout(r, 400));
+    const h = (await req(`${srv.url}/health`, 'GET')).json;
+    expect(h.sessions.active).toBe(0);
+    expect(h.sessions.expired).toBe(1);
     expect(await stop(srv)).toBe(0);
   });
 });

@@ -281,6 +281,21 @@ class MemoryStore {
     return true;
   }
 
+  /** Marks a step of the session as queued or running: the sweep leaves a busy session alone, however long it waits. */
+  pin(id) {
+    const s = this.sessions.get(id);
+    if (s) s.busy++;
+  }
+
+  /** Ends what pin began; the session's idle time starts now. */
+  unpin(id) {
+    const s = this.sessions.get(id);
+    if (s) {
+      s.busy--;
+      s.lastUsed = Date.now();
+    }
+  }
+
   /** Steps the given (distinct) sessions; returns per item { y } or { error }. */
   async step(items) {
     const live = [];
@@ -585,7 +600,8 @@ function readJson(req, maxBytes) {
         reject(new HttpError(400, 'BAD_JSON', `request body is not valid JSON: ${e.message}`));
       }
     });
-    req.on('error', reject);
+    // A client gone mid-body ('aborted', ECONNRESET) is the client's doing, not an internal error.
+    req.on('error', (e) => reject(new HttpError(400, 'BAD_REQUEST', `request body incomplete: ${e.message}`)));
     // A body cut short (client gone, or an absurd one destroyed above) settles too.
     req.on('close', () => {
       if (!req.complete) reject(new HttpError(tooLarge ? 413 : 400, tooLarge ? 'BODY_TOO_LARGE' : 'BAD_REQUEST', 'request body incomplete'));
@@ -627,6 +643,8 @@ export async function startServer(opts) {
       status: draining ? 'draining' : 'ok',
       model: { file: opts.model, ...arch, streaming: stepper.streaming },
       engine: { flavour: engine.flavour },
+      // WebAssembly memory (allocator: bytes handed out, live blocks, memory size, heap top) and the process's.
+      memory: { engine: engine.stats(), process: process.memoryUsage() },
       store: store.kind,
       sessions: { active: store.count, max: opts.maxSessions, idleTimeoutMs: opts.idleTimeoutMs,
         expired: store.expired ?? undefined },
@@ -642,7 +660,13 @@ export async function startServer(opts) {
 
   function route(method, path) {
     // Returns [allowedMethods, handler]
-    if (path === '/health') return [['GET'], async () => [200, await health()]];
+    if (path === '/health') {
+      return [['GET'], async (req) => {
+        // ?gc=1 collects garbage first when node runs with --expose-gc (for memory figures without the garbage).
+        if (typeof globalThis.gc === 'function' && new URL(req.url, 'http://x').searchParams.get('gc') === '1') globalThis.gc();
+        return [200, await health()];
+      }];
+    }
     if (path === '/predict') {
       return [['POST'], async (req) => {
         const body = await readJson(req, opts.maxBodyBytes);
@@ -671,8 +695,13 @@ export async function startServer(opts) {
           }
           const x = checkVector(body.x, stepper.I, 'x');
           if (!(await store.has(id))) throw new HttpError(404, 'SESSION_NOT_FOUND', `no session ${id} (deleted or expired)`);
-          const y = await batcher.submit(id, x);
-          return [200, { y: Array.from(y) }];
+          store.pin?.(id);
+          try {
+            const y = await batcher.submit(id, x);
+            return [200, { y: Array.from(y) }];
+          } finally {
+            store.unpin?.(id);
+          }
         }];
       }
       return [['DELETE', 'GET'], async (req) => {
