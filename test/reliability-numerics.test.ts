@@ -291,6 +291,10 @@ interface PropertyStats {
   /** Largest ||g_S - d_S|| / ||d_S|| without the floor, over tensors with ||d_S|| >= 1e-6. */
   gradNoFloor: Worst;
   floorUsed: number;
+  /** Tensors whose sampled differences are all below 1e-6 in norm (e.g. no path to the loss). */
+  tiny: number;
+  /** Largest inputSize, hiddenSize, numLayers, batch, T and parameter count drawn. */
+  max: { I: number; H: number; L: number; B: number; T: number; params: number };
   fdMs: number;
   entries: number;
 }
@@ -342,6 +346,7 @@ function checkProblem(p: Problem, stats: PropertyStats): void {
       const e = gradErr(gs, fd.d);
       stats.entries += fd.idx.length + 1;
       if (norm(fd.d) < GRAD_FLOOR) stats.floorUsed++;
+      if (norm(fd.d) < 1e-6) stats.tiny++;
       if (norm(fd.d) >= 1e-6) {
         const raw = Math.sqrt(gs.reduce((s, v, k) => s + (v - fd.d[k]!) ** 2, 0)) / norm(fd.d);
         if (raw > stats.gradNoFloor.value) stats.gradNoFloor = { value: raw, where: `${name} (||d|| ${norm(fd.d).toExponential(2)}) of ${label}` };
@@ -368,7 +373,8 @@ for (const flavour of ['simd', 'relaxed'] as const) {
         expect(engine.flavour).toBe(flavour);
         const stats: PropertyStats = {
           configs: 0, byMode: {}, fwd: { value: 0, where: '' }, grad: { value: 0, where: '' },
-          dir: { value: 0, where: '' }, gradNoFloor: { value: 0, where: '' }, floorUsed: 0, fdMs: 0, entries: 0,
+          dir: { value: 0, where: '' }, gradNoFloor: { value: 0, where: '' }, floorUsed: 0, tiny: 0, fdMs: 0, entries: 0,
+          max: { I: 0, H: 0, L: 0, B: 0, T: 0, params: 0 },
         };
         const t0 = performance.now();
         fc.assert(fc.property(drawnArb, (d) => {
@@ -383,15 +389,19 @@ for (const flavour of ['simd', 'relaxed'] as const) {
           if (!fdBefore) stats.fdMs += p.fdMs;
           stats.configs++;
           stats.byMode[d.mode] = (stats.byMode[d.mode] ?? 0) + 1;
+          const mx = stats.max;
+          const params = Object.values(p.sd).reduce((a, t) => a + t.data.length, 0);
+          stats.max = { I: Math.max(mx.I, d.I), H: Math.max(mx.H, d.H), L: Math.max(mx.L, d.L),
+            B: Math.max(mx.B, d.unbatched ? 1 : d.B), T: Math.max(mx.T, d.T), params: Math.max(mx.params, params) };
         }), { seed: FC_SEED, numRuns: NUM_RUNS, endOnFailure: true });
         propertyStats[flavour] = stats;
         report.push(`  property (${flavour}): ${stats.configs} configurations ${JSON.stringify(stats.byMode)}, ` +
           `${stats.entries} gradient checks, ${(performance.now() - t0).toFixed(0)} ms ` +
-          `(finite differences ${stats.fdMs.toFixed(0)} ms)`,
+          `(finite differences ${stats.fdMs.toFixed(0)} ms); largest drawn ${JSON.stringify(stats.max)}`,
         `    worst forward error ${stats.fwd.value.toExponential(2)} (${stats.fwd.where})`,
         `    worst gradient error ${stats.grad.value.toExponential(2)} (${stats.grad.where})`,
         `    worst gradient error without the floor ${stats.gradNoFloor.value.toExponential(2)} (${stats.gradNoFloor.where}); ` +
-          `floor used for ${stats.floorUsed} tensors`,
+          `floor used for ${stats.floorUsed} tensors (${stats.tiny} below 1e-6)`,
         `    worst directional error ${stats.dir.value.toExponential(2)} (${stats.dir.where})`);
         expect(stats.configs).toBe(NUM_RUNS);
       });
