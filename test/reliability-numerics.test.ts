@@ -40,7 +40,7 @@ import {
   Adam, GRU, LSTM, Linear, RNN, Random, SGD, SequenceModel, fit, init, type Engine, type RecurrentLayer, type TensorLike,
 } from '../src/index.js';
 import { referenceForward, referenceParamShapes, type RefConfig, type RefMode, type RefOutput } from './reference.js';
-import { fixturesDir, type T } from './helpers.js';
+import { fixturesDir, maxAbsDiff, type BackwardFixture, type T } from './helpers.js';
 import { TRAIN_SPECS, hashRun, trainOnce, type TrainRun } from './reliability-train.mjs';
 
 const FWD_TOL = 1e-5;
@@ -411,40 +411,11 @@ for (const flavour of ['simd', 'relaxed'] as const) {
 // ---------------------------------------------------------------------------------------------------------------
 // 2. PyTorch anchor for random configurations.
 
-interface RandomCase {
-  name: string;
-  mode: RefMode;
-  options: { inputSize: number; hiddenSize: number; numLayers: number; bidirectional: boolean; batchFirst: boolean;
-    bias: boolean; projSize: number };
-  stateDict: Record<string, T>;
-  input: T;
-  h0?: T;
-  c0?: T;
-  lengths?: number[];
-  output: T;
-  hN: T;
-  cN?: T;
-  gOutput: T;
-  ghN: T;
-  gcN?: T;
-  grads: Record<string, T>;
-  dInput: T;
-  dh0: T;
-  dc0?: T;
-}
+/** The fields of a backward/*.json fixture (test/fixtures/README.md). */
+type RandomCase = BackwardFixture;
 
 const randomFixture = JSON.parse(readFileSync(`${fixturesDir}random/random_configs.json`, 'utf8')) as
   { torch: string; cases: RandomCase[] };
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    const e = Math.abs(a[i]! - b[i]!);
-    if (!(e <= m)) m = Number.isNaN(e) ? Infinity : e;
-  }
-  return m;
-}
 
 describe('random configurations against PyTorch float64 (fixtures/random/random_configs.json)', () => {
   const cases = randomFixture.cases;
