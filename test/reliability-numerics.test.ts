@@ -247,26 +247,23 @@ function fdTensor(p: Problem, t: Float64Array, rng: Random): { idx: number[]; d:
     }
     idx = idx.slice(0, SAMPLE).sort((a, b) => a - b);
   }
-  const d = new Float64Array(idx.length);
-  idx.forEach((i, k) => {
-    const v0 = t[i]!;
-    t[i] = v0 + EPS;
+  /** (L(+EPS) - L(-EPS)) / 2 EPS, with `set(h)` moving t by h along some direction (h = 0 restores it). */
+  const central = (set: (h: number) => void): number => {
+    set(EPS);
     const lp = loss(p);
-    t[i] = v0 - EPS;
+    set(-EPS);
     const lm = loss(p);
-    t[i] = v0;
-    d[k] = (lp - lm) / (2 * EPS);
-  });
+    set(0);
+    return (lp - lm) / (2 * EPS);
+  };
+  const saved = Float64Array.from(t);
+  const d = Float64Array.from(idx, (i) => central((h) => { t[i] = saved[i]! + h; }));
   const v = Float64Array.from({ length: n }, () => rng.normal());
   const nv = norm(v);
   for (let i = 0; i < n; i++) v[i] = v[i]! / nv;
-  const saved = Float64Array.from(t);
-  for (let i = 0; i < n; i++) t[i] = saved[i]! + EPS * v[i]!;
-  const lp = loss(p);
-  for (let i = 0; i < n; i++) t[i] = saved[i]! - EPS * v[i]!;
-  const lm = loss(p);
+  const dv = central((h) => { for (let i = 0; i < n; i++) t[i] = saved[i]! + h * v[i]!; });
   t.set(saved);
-  return { idx, d, v, dv: (lp - lm) / (2 * EPS) };
+  return { idx, d, v, dv };
 }
 
 function finiteDifferences(p: Problem): void {
