@@ -31,7 +31,8 @@
 //    cell type, multi-layer bidirectional, projection, clipping, Adam and SGD with momentum, shuffling,
 //    validation, ragged lengths, truncated BPTT), in both builds; 2 and 3 threads give the single-thread bits
 //    (the README: threaded forward is bit-for-bit one thread, training and backward stay on the calling
-//    thread); two fresh Node processes on dist/ give the same weight hash.
+//    thread), and so do the inference forwards of every configuration of 1. on 2 threads with every call split;
+//    two fresh Node processes on dist/ give the same weight hash.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +41,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  Adam, GRU, LSTM, Linear, RNN, Random, SGD, SequenceModel, fit, init, type Engine, type RecurrentLayer, type TensorLike,
+  Adam, GRU, LSTM, Linear, RNN, Random, SGD, SequenceModel, fit, init, type Engine, type ForwardResult,
+  type RecurrentLayer, type TensorLike,
 } from '../src/index.js';
 import { referenceForward, referenceParamShapes, type RefConfig, type RefMode, type RefOutput } from './reference.js';
 import { fixturesDir, maxAbsDiff, type BackwardFixture, type T } from './helpers.js';
@@ -300,6 +302,8 @@ interface PropertyStats {
 }
 
 const problems = new Map<string, Problem>();
+/** `${flavour} ${drawn}` to the single-thread inference forward of that configuration. */
+const oneThread = new Map<string, ForwardResult>();
 const propertyStats: Record<string, PropertyStats> = {};
 const report: string[] = [];
 
@@ -307,7 +311,8 @@ afterAll(() => {
   if (report.length) console.log(`reliability-numerics:\n${report.join('\n')}`);
 });
 
-function checkProblem(p: Problem, stats: PropertyStats): void {
+/** Checks one drawn configuration; returns the engine's inference forward. */
+function checkProblem(p: Problem, stats: PropertyStats): ForwardResult {
   const m = buildLayer(p.cfg, 1);
   const label = describeDrawn(p.d, p);
   try {
@@ -360,6 +365,7 @@ function checkProblem(p: Problem, stats: PropertyStats): void {
       if (!(ed <= stats.dir.value)) stats.dir = { value: Number.isNaN(ed) ? Infinity : ed, where: `${name} of ${label}` };
       expect(ed, `${label}: directional derivative of ${name}: engine ${gv}, fd ${fd.dv}`).toBeLessThanOrEqual(GRAD_TOL);
     }
+    return y;
   } finally {
     m.dispose();
   }
@@ -385,7 +391,7 @@ for (const flavour of ['simd', 'relaxed'] as const) {
             problems.set(key, p);
           }
           const fdBefore = p.gradChecked;
-          checkProblem(p, stats);
+          oneThread.set(`${flavour} ${key}`, checkProblem(p, stats));
           if (!fdBefore) stats.fdMs += p.fdMs;
           stats.configs++;
           stats.byMode[d.mode] = (stats.byMode[d.mode] ?? 0) + 1;
@@ -405,6 +411,51 @@ for (const flavour of ['simd', 'relaxed'] as const) {
         `    worst directional error ${stats.dir.value.toExponential(2)} (${stats.dir.where})`);
         expect(stats.configs).toBe(NUM_RUNS);
       });
+
+    it('the same configurations on 2 threads (every forward split) give the single-thread bits', async () => {
+      const e = await init({ simd: flavour, force: true, threads: 2 });
+      expect(e.threads).toBe(2);
+      e.parallelMinFlops = 0;
+      let compared = 0;
+      let split = 0;
+      const orig = e.parallel.bind(e);
+      e.parallel = (lists) => {
+        split++;
+        orig(lists);
+      };
+      try {
+        for (const [key, p] of problems) {
+          const want = oneThread.get(`${flavour} ${key}`);
+          if (!want) continue;
+          const m = buildLayer(p.cfg, 1);
+          try {
+            m.loadStateDict(Object.fromEntries(Object.entries(p.sd).map(([n, t]) => [n, f32(t)])));
+            const y = m.forward(f32(p.x), {
+              h0: p.d.h0 ? f32(p.h0) : undefined, c0: p.d.c0 && p.c0 ? f32(p.c0) : undefined, lengths: p.lengths,
+            });
+            for (const k of ['output', 'hN', 'cN'] as const) {
+              const a = want[k];
+              const b = y[k];
+              expect(!!b, k).toBe(!!a);
+              if (!a || !b) continue;
+              let diff = 0;
+              for (let i = 0; i < a.data.length; i++) if (!Object.is(a.data[i], b.data[i])) diff++;
+              expect(diff, `${describeDrawn(p.d, p)}: ${diff} elements of ${k} differ on 2 threads`).toBe(0);
+            }
+            compared++;
+          } finally {
+            m.dispose();
+          }
+        }
+      } finally {
+        e.terminateWorkers();
+        await init({ simd: flavour, force: true, threads: 1 });
+      }
+      expect(compared).toBe(problems.size);
+      expect(split).toBeGreaterThan(0);
+      report.push(`  threads (${flavour}): ${compared} random configurations bit-identical on 2 threads ` +
+        `(${split} layer calls split)`);
+    });
   });
 }
 
