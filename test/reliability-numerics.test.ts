@@ -628,12 +628,14 @@ describe('determinism: the same seed gives bit-identical training runs', () => {
       const src = [
         `import * as lib from ${JSON.stringify(pathToFileURL(dist).href)};`,
         `import { TRAIN_SPECS, hashRun, trainOnce } from ${JSON.stringify(trainModule)};`,
-        `await lib.init({ simd: process.argv[2], threads: 1 });`,
+        `const engine = await lib.init({ simd: process.argv[2], threads: process.argv[3] === 'auto' ? 'auto' : 1 });`,
+        `await engine.threadsReady;`,
+        `if (process.argv[3] === 'auto') engine.parallelMinFlops = 0;`,
         `console.log(JSON.stringify(TRAIN_SPECS.map((s) => hashRun(trainOnce(lib, s)))));`,
       ].join('\n');
       writeFileSync(script, src);
-      const runNode = (flavour: string): string[] => {
-        const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', script, flavour],
+      const runNode = (flavour: string, threads = '1'): string[] => {
+        const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', script, flavour, threads],
           { encoding: 'utf8', timeout: 60_000 });
         expect(r.status, r.stderr).toBe(0);
         return JSON.parse(r.stdout.trim().split('\n').pop()!) as string[];
@@ -643,11 +645,14 @@ describe('determinism: the same seed gives bit-identical training runs', () => {
         const b = runNode(flavour);
         expect(a.length).toBe(TRAIN_SPECS.length);
         expect(b, `${flavour}: second process`).toEqual(a);
+        // The default init (threads 'auto': os.availableParallelism() capped at 4, RNN_WASM_THREADS), every
+        // forward split once the workers are up: the same bits (one build is enough; the spawns cost ~1 s each).
+        if (flavour === 'simd') expect(runNode(flavour, 'auto'), `${flavour}: threads 'auto'`).toEqual(a);
         // This process (vitest on src/, the same wasm files) agrees as well.
         const here = TRAIN_SPECS.map((s) => singleThread.get(`${flavour} ${s.name}`));
         if (here.every(Boolean)) expect(here.map((r) => hashRun(r!)), `${flavour}: this process`).toEqual(a);
         report.push(`  determinism (${flavour}): two Node processes on dist/${here.every(Boolean) ? ' and this one' : ''} ` +
-          `give the same ${a.length} weight hashes`);
+          `give the same ${a.length} weight hashes${flavour === 'simd' ? ` (a third with threads 'auto' too)` : ''}`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
