@@ -3,17 +3,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { GRU, LSTM, RNN, init, type RecurrentLayer } from '../src/index.js';
-import { fixturesDir, maxAbsDiff, type ForwardFixture, type T } from './helpers.js';
-
-interface BackwardFixture extends ForwardFixture {
-  gOutput: T;
-  ghN: T;
-  gcN?: T;
-  grads: Record<string, T>;
-  dInput: T;
-  dh0: T;
-  dc0?: T;
-}
+import { fixturesDir, maxAbsDiff, type BackwardFixture, type ForwardFixture, type T } from './helpers.js';
 
 const dir = `${fixturesDir}backward/`;
 const fixtures = readdirSync(dir).filter((f) => f.endsWith('.json')).sort()

@@ -32,6 +32,18 @@ export interface ForwardFixture {
   cN?: T;
 }
 
+/** A backward/*.json fixture (test/fixtures/gen_backward.py): a forward fixture plus upstream gradients and the
+ *  gradients of L = sum(output * gOutput) + sum(hN * ghN) [+ sum(cN * gcN)]. */
+export interface BackwardFixture extends ForwardFixture {
+  gOutput: T;
+  ghN: T;
+  gcN?: T;
+  grads: Record<string, T>;
+  dInput: T;
+  dh0: T;
+  dc0?: T;
+}
+
 export function loadForwardFixtures(): ForwardFixture[] {
   const dir = `${fixturesDir}forward/`;
   return readdirSync(dir)
