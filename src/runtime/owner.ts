@@ -42,9 +42,9 @@ export abstract class WasmOwner {
   }
 
   /** Allocates a block owned by this object. */
-  protected allocBlock(bytes: number): number {
+  protected allocBlock(bytes: number, what = this.what, replacing = 0): number {
     this.assertAlive();
-    const p = this.engine.alloc(bytes);
+    const p = this.engine.alloc(bytes, what, replacing);
     this.holdings.blocks.add(p);
     return p;
   }
@@ -59,10 +59,21 @@ export abstract class WasmOwner {
     const cur = this.reusable.get(key);
     if (cur && cur.bytes >= bytes) return cur.ptr;
     if (cur) {
-      this.reusable.delete(key);
+      // Freeing the old block first lets the new one reuse its bytes; if the new one is refused (memory cap),
+      // the old block is taken back in place, contents intact, and the owner is as it was.
+      const size = this.engine.allocator.sizeOf(cur.ptr);
       this.releaseBlock(cur.ptr);
+      try {
+        cur.ptr = this.allocBlock(bytes, `${this.what} ${key} workspace`, size);
+      } catch (e) {
+        this.engine.reclaim(cur.ptr, size);
+        this.holdings.blocks.add(cur.ptr);
+        throw e;
+      }
+      cur.bytes = bytes;
+      return cur.ptr;
     }
-    const ptr = this.allocBlock(bytes);
+    const ptr = this.allocBlock(bytes, `${this.what} ${key} workspace`);
     this.reusable.set(key, { ptr, bytes });
     return ptr;
   }
