@@ -308,6 +308,9 @@ export abstract class RecurrentLayer extends WasmOwner {
     this.params = params;
     this.layers = layers;
     this.paramFloats = offset;
+    // Refused under the memory cap before anything is allocated: the parameters, the packing stage, the RNG state.
+    const maxRaw = Math.max(...params.map((p) => p.shape.reduce((a, b) => a * b, 1)));
+    e.checkAlloc([offset * FLOAT, maxRaw * FLOAT, 16], `${this.mode} parameters`);
     this.paramBlock = this.allocBlock(offset * FLOAT);
     this.resetParameters(options.seed);
   }
