@@ -131,3 +131,184 @@ it('10,000 training steps keep WebAssembly memory, live bytes and the Node heap 
   manual.dispose();
   expect(engine.stats().usedBytes).toBeLessThan(before);
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Growth in the middle of a call. memory.test.ts covers a forward after a big model grew the memory; here the
+// growth happens inside fit() (its first training workspace) and between the steps of batched sessions, and
+// forward, session steps, training steps and stateDict reads of models made before it are checked bit-identical.
+
+const bits = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const stateBits = (sd: Record<string, Tensor>): Record<string, Buffer> =>
+  Object.fromEntries(Object.entries(sd).map(([k, t]) => [k, Buffer.from(Float32Array.from(t.data).buffer)]));
+
+interface Live {
+  m: RecurrentLayer;
+  out: Buffer;
+  sd: Record<string, Buffer>;
+}
+
+function liveModels(n: number, x: Float32Array): Live[] {
+  const kinds = [
+    (i: number) => new LSTM({ inputSize: 3, hiddenSize: 8 + i, seed: i }),
+    (i: number) => new GRU({ inputSize: 3, hiddenSize: 5 + i, numLayers: 2, seed: i }),
+    (i: number) => new RNN({ inputSize: 3, hiddenSize: 6 + i, bidirectional: true, seed: i }),
+  ];
+  return Array.from({ length: n }, (_, i) => {
+    const m = kinds[i % 3]!(i);
+    return { m, out: bits(m.forward({ data: x, shape: [4, 2, 3] }).output.data), sd: stateBits(m.stateDict()) };
+  });
+}
+
+function expectUnchanged(live: Live[], x: Float32Array): void {
+  for (const [i, l] of live.entries()) {
+    expect(bits(l.m.forward({ data: x, shape: [4, 2, 3] }).output.data).equals(l.out), `model ${i} forward`).toBe(true);
+    expect(stateBits(l.m.stateDict()), `model ${i} stateDict`).toEqual(l.sd);
+  }
+}
+
+function fitRun(seed: number): { losses: number[]; sd: Record<string, Buffer> } {
+  // A training workspace of ~3 MB (T = 200, B = 16, H = 64, saved activations and gradients).
+  const N = 16, T = 200, I = 4;
+  const model = new SequenceModel({
+    rnn: new LSTM({ inputSize: I, hiddenSize: 64, batchFirst: true, seed }),
+    head: new Linear({ inFeatures: 64, outFeatures: 1, seed: seed + 1 }),
+  });
+  const data = { inputs: { data: randn(N * T * I, seed + 2), shape: [N, T, I] }, targets: { data: randn(N * T, seed + 3), shape: [N, T, 1] } };
+  const losses: number[] = [];
+  fit(model, data, { epochs: 2, batchSize: 16, seed, onStepEnd: (s) => losses.push(s.loss) });
+  const sd = stateBits(model.stateDict());
+  model.dispose();
+  return { losses, sd };
+}
+
+it('growth inside fit() and between batched session steps leaves every live model bit-identical', async () => {
+  const e = await init({ simd: 'simd', threads: 1, force: true });
+  const x = randn(4 * 2 * 3, 2);
+  const live = liveModels(24, x);
+  // Batched sessions, stepped before and after the growth, against a twin stepped with no growth in between.
+  const lstm = live[0]!.m;
+  const twin = new LSTM({ inputSize: 3, hiddenSize: 8, seed: 0 });
+  const B = 32;
+  const xs = Array.from({ length: 6 }, (_, t) => randn(B * 3, 100 + t));
+  const ref = twin.createSession({ batchSize: B });
+  const want = xs.map((xt) => bits(Float32Array.from(ref.step(xt).data)));
+  const s = lstm.createSession({ batchSize: B });
+  const view = s.outputView();
+  for (let t = 0; t < 3; t++) expect(bits(Float32Array.from(s.step(xt(t)).data)).equals(want[t]!)).toBe(true);
+  function xt(t: number): Float32Array {
+    return xs[t]!;
+  }
+  // A training step of a model made before the growth, against its twin trained after.
+  const mk = (): SequenceModel => new SequenceModel({
+    rnn: new GRU({ inputSize: 3, hiddenSize: 7, seed: 9 }), head: new Linear({ inFeatures: 7, outFeatures: 2, seed: 10 }),
+  });
+  const trainStep = (m: SequenceModel, opt: Adam): void => {
+    opt.zeroGrad();
+    const out = m.forward({ data: x, shape: [4, 2, 3] }, { train: true });
+    const l = mseLoss(out.data, randn(out.size, 11));
+    m.backward({ data: l.grad, shape: [...out.shape] });
+    opt.step();
+  };
+  const a = mk(), b = mk();
+  const optA = new Adam(a.parameters(), { lr: 0.01 }), optB = new Adam(b.parameters(), { lr: 0.01 });
+  trainStep(a, optA);
+  const before = e.stats().memoryBytes;
+
+  const grown = fitRun(1); // grows the memory inside fit's first step
+  const mid = e.stats().memoryBytes;
+  expect(mid).toBeGreaterThan(before);
+
+  for (let t = 3; t < 6; t++) expect(bits(Float32Array.from(s.step(xt(t)).data)).equals(want[t]!), `session step ${t}`).toBe(true);
+  expect(view.length === 0 || bits(view).equals(want[5]!)).toBe(true); // an old view is detached, never stale
+  expect(bits(s.outputView()).equals(want[5]!)).toBe(true);
+  trainStep(b, optB);
+  expect(stateBits(b.stateDict())).toEqual(stateBits(a.stateDict()));
+  trainStep(a, optA);
+  trainStep(b, optB);
+  expect(stateBits(b.stateDict())).toEqual(stateBits(a.stateDict()));
+  expectUnchanged(live, x);
+  // The same fit with the memory grown beforehand (no growth inside): bit-identical.
+  const pre = e.alloc(16 * 2 ** 20);
+  e.release(pre);
+  const grownFirst = e.stats().memoryBytes;
+  const again = fitRun(1);
+  expect(e.stats().memoryBytes).toBe(grownFirst);
+  expect(again.losses).toEqual(grown.losses);
+  expect(again.sd).toEqual(grown.sd);
+  console.log(`growth: wasm memory ${before} -> ${mid} B inside fit(); ${live.length} live models, 1 session, ` +
+    '2 trainers unchanged');
+  for (const l of live) l.m.dispose();
+  for (const o of [twin, a, b, optA, optB]) o.dispose();
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The memory cap: refused before anything is allocated, naming the sizes; other models unharmed.
+
+function expectRefused(f: () => unknown, e: Engine, re: RegExp): OutOfMemoryError {
+  const before = e.stats();
+  let err: unknown;
+  try {
+    f();
+  } catch (x) {
+    err = x;
+  }
+  expect(err).toBeInstanceOf(OutOfMemoryError);
+  const oom = err as OutOfMemoryError;
+  expect(oom.message).toMatch(re);
+  expect(oom.message).toContain(`cap is ${e.memoryCap} bytes`);
+  expect(oom.message).toContain(`${before.usedBytes} bytes in use`);
+  expect(oom.capBytes).toBe(e.memoryCap);
+  expect(oom.usedBytes).toBe(before.usedBytes);
+  expect(oom.requestedBytes).toBeGreaterThan(0);
+  expect(e.stats(), 'allocator unchanged by the refusal').toEqual(before);
+  return oom;
+}
+
+it('the memory cap refuses models, sessions, workspaces and optimizer state before allocating anything', async () => {
+  const CAP = 2 * 2 ** 20;
+  const e = await init({ simd: 'simd', threads: 1, force: true, maxMemoryBytes: CAP });
+  expect(e.memoryCap).toBe(CAP);
+  expect(e.stats().capBytes).toBe(CAP);
+  const x = randn(4 * 2 * 3, 5);
+  const live = liveModels(6, x);
+
+  // A model whose parameters (4·512·(256+512) floats, 6.3 MB) exceed the cap.
+  const big = expectRefused(() => new LSTM({ inputSize: 256, hiddenSize: 512 }), e, /^LSTM parameters: needs \d+ bytes \(3 blocks\)/);
+  expect(big.requestedBytes).toBeGreaterThan(4 * 512 * 768 * 4);
+  expectRefused(() => new Linear({ inFeatures: 1024, outFeatures: 1024 }), e, /^Linear parameters: needs/);
+  const m = live[0]!.m;
+  expectRefused(() => m.createSession({ batchSize: 50_000 }), e, /^Session \(batchSize 50000\): needs/);
+  // Forward and training workspaces of a long sequence (T = 6000, B = 8: outputs alone are 2.4 MB).
+  const T = 6000;
+  const long = { data: new Float32Array(T * 8 * 3).fill(0.5), shape: [T, 8, 3] };
+  expectRefused(() => m.forward(long), e, /^LSTM work workspace: needs \d+ bytes/);
+  expectRefused(() => m.forward(long, { train: true }), e, /^LSTM train workspace: needs \d+ bytes/);
+  expectUnchanged(live, x);
+
+  // Optimizer state allocated on the first step: refused before any parameter changes.
+  const sm = new SequenceModel({ rnn: new GRU({ inputSize: 3, hiddenSize: 32, seed: 1 }), head: new Linear({ inFeatures: 32, outFeatures: 1, seed: 2 }) });
+  const out = sm.forward({ data: x, shape: [4, 2, 3] }, { train: true });
+  sm.backward({ data: mseLoss(out.data, new Float32Array(out.size)).grad, shape: [...out.shape] });
+  const opt = new Adam(sm.parameters(), { lr: 0.1 });
+  const sd = stateBits(sm.stateDict());
+  e.setMemoryCap(e.stats().topBytes + 4096); // room for less than Adam's two buffers per parameter
+  expectRefused(() => opt.step(), e, /^Adam state: needs \d+ bytes \(\d+ blocks\)/);
+  e.setMemoryCap(CAP); // (stateDict() itself needs a staging block)
+  expect(stateBits(sm.stateDict()), 'no parameter changed').toEqual(sd);
+  opt.step();
+  expect(stateBits(sm.stateDict())).not.toEqual(sd);
+
+  // Everything refused above works once there is room; the other models never changed.
+  expect(() => e.setMemoryCap(0)).toThrow(RangeError);
+  expect(() => e.setMemoryCap(Number.NaN)).toThrow(RangeError);
+  e.setMemoryCap(64 * 2 ** 20);
+  const used = e.stats().usedBytes;
+  m.forward(long).output.data.length;
+  expectUnchanged(live, x);
+  expect(e.stats().usedBytes).toBeGreaterThan(used); // the workspace grew to the long call
+  const lstm = new LSTM({ inputSize: 256, hiddenSize: 512, seed: 1 });
+  lstm.dispose();
+  for (const l of live) l.m.dispose();
+  opt.dispose();
+  sm.dispose();
+});
