@@ -52,3 +52,22 @@ it('the finalizer frees models that were never disposed', async () => {
   }
   expect(engine.stats().usedBytes).toBe(base);
 });
+
+it('the finalizer frees a forgotten session while its model lives on; disposing the model after is safe', async () => {
+  const m = new LSTM({ inputSize: 3, hiddenSize: 8, seed: 1 });
+  const base = engine.stats().usedBytes;
+  (() => {
+    for (let i = 0; i < 50; i++) m.createSession({ batchSize: 4 }).step(new Float32Array(12));
+  })();
+  expect(engine.stats().usedBytes).toBeGreaterThan(base);
+  for (let i = 0; i < 20 && engine.stats().usedBytes > base; i++) {
+    (globalThis as { gc?: () => void }).gc!();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  expect(engine.stats().usedBytes).toBe(base);
+  const kept = m.createSession({ batchSize: 2 });
+  m.dispose();
+  expect(kept.isDisposed).toBe(true);
+  expect(() => kept.step(new Float32Array(6))).toThrow(/disposed/);
+  kept.dispose(); // idempotent
+});

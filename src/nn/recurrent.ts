@@ -249,7 +249,6 @@ export abstract class RecurrentLayer extends WasmOwner {
   /** @internal */ protected readonly layers: LayerDir[][];
   /** @internal */ protected paramBlock = 0;
   /** @internal */ protected readonly paramFloats: number;
-  private readonly sessions = new Set<WeakRef<Session>>();
 
   protected constructor(mode: CellMode, options: RecurrentOptions & { projSize?: number }, what: string) {
     super(getEngine(), what);
@@ -1165,7 +1164,7 @@ export abstract class RecurrentLayer extends WasmOwner {
         'the whole sequence); use forward()');
     }
     const s = new Session(this, options);
-    this.sessions.add(new WeakRef(s));
+    this.adopt(s);
     return s;
   }
 
@@ -1226,11 +1225,6 @@ export abstract class RecurrentLayer extends WasmOwner {
           a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!);
       }
     }
-  }
-
-  protected override onDispose(): void {
-    for (const r of this.sessions) r.deref()?.dispose();
-    this.sessions.clear();
   }
 }
 
