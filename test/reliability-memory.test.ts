@@ -312,3 +312,31 @@ it('the memory cap refuses models, sessions, workspaces and optimizer state befo
   opt.dispose();
   sm.dispose();
 });
+
+it('with worker threads (a shared memory, its maximum fixed at init) the cap can be lowered, not raised', async () => {
+  const CAP = 4 * 2 ** 20;
+  const e = await init({ simd: 'simd', threads: 2, force: true, maxMemoryBytes: CAP });
+  try {
+    expect(e.threadingInfo().sharedMemory).toBe(true);
+    expect(e.memoryCap).toBe(CAP);
+    expect(() => e.setMemoryCap(CAP + 65536)).toThrow(/above this memory's maximum of 4194304 bytes/);
+    const m = new GRU({ inputSize: 8, hiddenSize: 64, seed: 1 });
+    const x = { data: randn(50 * 8 * 8, 7), shape: [50, 8, 8] };
+    const want = bits(m.forward(x).output.data);
+    // The parameters alone would fit (2.9 MB, 1.6 MB), not with the packing stage (1.3 MB, 1 MB): still refused
+    // before the parameter block is allocated.
+    const stats0 = e.stats();
+    expectRefused(() => new LSTM({ inputSize: 256, hiddenSize: 320 }), e, /^LSTM parameters: needs \d+ bytes \(3 blocks\)/);
+    e.setMemoryCap(2 * 2 ** 20);
+    expectRefused(() => new LSTM({ inputSize: 128, hiddenSize: 256 }), e, /^LSTM parameters: needs/);
+    expect(e.stats().memoryBytes).toBe(stats0.memoryBytes); // nothing grew
+    e.setMemoryCap(CAP);
+    // Up to the shared memory's maximum: grows, and the first model is unharmed.
+    const a = new LSTM({ inputSize: 64, hiddenSize: 256, seed: 2 });
+    expect(bits(m.forward(x).output.data).equals(want)).toBe(true);
+    a.dispose();
+    m.dispose();
+  } finally {
+    e.terminateWorkers();
+  }
+});
