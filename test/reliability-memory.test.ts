@@ -278,8 +278,8 @@ it('the memory cap refuses models, sessions, workspaces and optimizer state befo
   // Forward and training workspaces of a long sequence (T = 6000, B = 8: outputs alone are 2.4 MB).
   const T = 6000;
   const long = { data: new Float32Array(T * 8 * 3).fill(0.5), shape: [T, 8, 3] };
-  expectRefused(() => m.forward(long), e, /^LSTM work workspace: needs \d+ bytes/);
-  expectRefused(() => m.forward(long, { train: true }), e, /^LSTM train workspace: needs \d+ bytes/);
+  expectRefused(() => m.forward(long), e, /^LSTM forward workspace: needs \d+ bytes/);
+  expectRefused(() => m.forward(long, { train: true }), e, /^LSTM training workspace: needs \d+ bytes/);
   expectUnchanged(live, x);
 
   // Optimizer state allocated on the first step: refused before any parameter changes.

@@ -39,6 +39,11 @@ function freeHoldings(h: Holdings): void {
 
 const registry = new FinalizationRegistry<Holdings>(freeHoldings);
 
+/** How an out-of-memory message names a reusable block (`'LSTM forward workspace'`). */
+function workspaceName(what: string, key: string): string {
+  return `${what} ${key === 'work' ? 'forward' : key === 'train' ? 'training' : key} workspace`;
+}
+
 /** Base class of objects owning WebAssembly memory. */
 export abstract class WasmOwner {
   /** The engine whose memory this object lives in. */
@@ -93,7 +98,7 @@ export abstract class WasmOwner {
       const size = this.engine.allocator.sizeOf(cur.ptr);
       this.releaseBlock(cur.ptr);
       try {
-        cur.ptr = this.allocBlock(bytes, `${this.what} ${key} workspace`, size);
+        cur.ptr = this.allocBlock(bytes, workspaceName(this.what, key), size);
       } catch (e) {
         this.engine.reclaim(cur.ptr, size);
         this.holdings.blocks.add(cur.ptr);
@@ -102,7 +107,7 @@ export abstract class WasmOwner {
       cur.bytes = bytes;
       return cur.ptr;
     }
-    const ptr = this.allocBlock(bytes, `${this.what} ${key} workspace`);
+    const ptr = this.allocBlock(bytes, workspaceName(this.what, key));
     this.reusable.set(key, { ptr, bytes });
     return ptr;
   }
