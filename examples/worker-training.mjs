@@ -7,29 +7,51 @@
 // Use:  import { runInWorker } from './worker-training.mjs';
 //       const losses = await runInWorker(new URL('./my-job.mjs', import.meta.url), 'train', [args...],
 //                                        { onProgress: (p) => console.log(p) });
-// where my-job.mjs exports `train(lib, ...args, report)`: `lib` is rnn-wasm (init() already called in the
+// where my-job.mjs exports `train(lib, ...args, report, signal)`: `lib` is rnn-wasm (init() already called in the
 // worker), `report(value)` posts a progress message to onProgress, and the return value (anything structured
 // clone can copy: numbers, arrays, typed arrays, plain objects, e.g. a model's stateDict() or saveModel()
-// bytes) resolves the promise. An exception in the job rejects it. The worker exits when the job is done.
+// bytes) resolves the promise. An exception in the job rejects it, and so does a worker that exits without a
+// result (process.exit in the job, a crash). The worker exits when the job is done.
+//
+// Cancelling: runInWorker(..., { signal }) with an AbortSignal. fit() is synchronous in the worker, so a message
+// cannot reach it mid-fit; instead the abort sets a flag in a SharedArrayBuffer, and the job's `signal` (pass it
+// to fit) is aborted at the job's next report() call, which reads the flag. So call report() from fit's
+// onStepEnd: fit then stops after the step in progress, the model keeps the weights of the last completed step,
+// and the job returns normally (e.g. the model's state): the promise resolves with that, not a rejection.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 
 const LIB = new URL('../dist/index.js', import.meta.url); // in an application: 'rnn-wasm'
 
-/** Runs `exportName` of the module at `moduleUrl` in a new worker thread; resolves with what it returns. */
-export function runInWorker(moduleUrl, exportName, args = [], { onProgress, init = { threads: 1 } } = {}) {
+/**
+ * Runs `exportName` of the module at `moduleUrl` in a new worker thread; resolves with what it returns.
+ * Options: `onProgress(value)` receives the job's report() values; `init` is passed to the worker's init();
+ * `signal` (an AbortSignal) asks the job to stop (see the header: its signal aborts at its next report()).
+ */
+export function runInWorker(moduleUrl, exportName, args = [], { onProgress, init = { threads: 1 }, signal } = {}) {
   return new Promise((resolve, reject) => {
+    const abortFlag = new Int32Array(new SharedArrayBuffer(4));
     const worker = new Worker(new URL(import.meta.url), {
-      workerData: { rnnWasmJob: { module: String(moduleUrl), exportName, args, init } },
+      workerData: { rnnWasmJob: { module: String(moduleUrl), exportName, args, init, abortFlag } },
     });
     let settled = false;
+    const onAbort = () => Atomics.store(abortFlag, 0, 1);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = (f, v) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      f(v);
+    };
     worker.on('message', (m) => {
-      if (m.progress !== undefined) onProgress?.(m.progress);
-      else if ('result' in m) { settled = true; resolve(m.result); }
-      else if (m.error) { settled = true; reject(new Error(`in the training worker: ${m.error}`)); }
+      if (m.progress !== undefined) { if (!settled) onProgress?.(m.progress); }
+      else if ('result' in m) settle(resolve, m.result);
+      else if (m.error) settle(reject, new Error(`in the training worker: ${m.error}`));
     });
-    worker.on('error', (e) => { settled = true; reject(e); });
-    worker.on('exit', (code) => { if (!settled) reject(new Error(`the training worker exited (code ${code})`)); });
+    worker.on('error', (e) => settle(reject, e));
+    worker.on('exit', (code) => settle(reject, new Error(`the training worker exited (code ${code}) before ` +
+      `returning a result (process.exit in the job, or a crash)`)));
   });
 }
 
@@ -40,7 +62,13 @@ if (!isMainThread && workerData?.rnnWasmJob) void (async (job) => {
     await lib.init(job.init);
     const fn = (await import(job.module))[job.exportName];
     if (typeof fn !== 'function') throw new Error(`${job.module} has no exported function ${job.exportName}`);
-    const result = await fn(lib, ...job.args, (progress) => parentPort.postMessage({ progress }));
+    const controller = new AbortController();
+    const report = (progress) => {
+      if (!controller.signal.aborted && Atomics.load(job.abortFlag, 0) === 1) controller.abort();
+      parentPort.postMessage({ progress });
+    };
+    if (Atomics.load(job.abortFlag, 0) === 1) controller.abort();
+    const result = await fn(lib, ...job.args, report, controller.signal);
     parentPort.postMessage({ result });
   } catch (e) {
     parentPort.postMessage({ error: String(e?.stack ?? e) });

@@ -90,8 +90,17 @@ export class StateDictError extends RnnWasmError {
 
 /** A WebAssembly memory request that cannot be satisfied (memory cap, 4 GiB address space). */
 export class OutOfMemoryError extends RnnWasmError {
-  constructor(message: string) {
+  /** Bytes the refused request needed (when known). */
+  readonly requestedBytes?: number;
+  /** The memory cap in force (when known). */
+  readonly capBytes?: number;
+  /** Bytes in use when it was refused (when known). */
+  readonly usedBytes?: number;
+  constructor(message: string, sizes: { requestedBytes?: number; capBytes?: number; usedBytes?: number } = {}) {
     super('OUT_OF_MEMORY', message);
+    if (sizes.requestedBytes !== undefined) this.requestedBytes = sizes.requestedBytes;
+    if (sizes.capBytes !== undefined) this.capBytes = sizes.capBytes;
+    if (sizes.usedBytes !== undefined) this.usedBytes = sizes.usedBytes;
   }
 }
 

@@ -54,6 +54,9 @@ export class Linear extends WasmOwner {
     this.hasBias = b;
     this.outPad = q16(this.outFeatures);
     this.wFloats = this.outPad * this.inFeatures;
+    // Refused under the memory cap before anything is allocated: the parameters and the packing stage.
+    this.engine.checkAlloc([(this.wFloats + this.outPad) * FLOAT, this.outFeatures * this.inFeatures * FLOAT],
+      'Linear parameters');
     this.paramBlock = this.allocBlock((this.wFloats + this.outPad) * FLOAT);
     this.resetParameters(options.seed);
   }

@@ -249,7 +249,6 @@ export abstract class RecurrentLayer extends WasmOwner {
   /** @internal */ protected readonly layers: LayerDir[][];
   /** @internal */ protected paramBlock = 0;
   /** @internal */ protected readonly paramFloats: number;
-  private readonly sessions = new Set<WeakRef<Session>>();
 
   protected constructor(mode: CellMode, options: RecurrentOptions & { projSize?: number }, what: string) {
     super(getEngine(), what);
@@ -308,6 +307,9 @@ export abstract class RecurrentLayer extends WasmOwner {
     this.params = params;
     this.layers = layers;
     this.paramFloats = offset;
+    // Refused under the memory cap before anything is allocated: the parameters, the packing stage, the RNG state.
+    const maxRaw = Math.max(...params.map((p) => p.shape.reduce((a, b) => a * b, 1)));
+    e.checkAlloc([offset * FLOAT, maxRaw * FLOAT, 16], `${this.mode} parameters`);
     this.paramBlock = this.allocBlock(offset * FLOAT);
     this.resetParameters(options.seed);
   }
@@ -1162,7 +1164,7 @@ export abstract class RecurrentLayer extends WasmOwner {
         'the whole sequence); use forward()');
     }
     const s = new Session(this, options);
-    this.sessions.add(new WeakRef(s));
+    this.adopt(s);
     return s;
   }
 
@@ -1223,11 +1225,6 @@ export abstract class RecurrentLayer extends WasmOwner {
           a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!);
       }
     }
-  }
-
-  protected override onDispose(): void {
-    for (const r of this.sessions) r.deref()?.dispose();
-    this.sessions.clear();
   }
 }
 

@@ -73,15 +73,19 @@ export class Session extends WasmOwner {
     const Hout = model.outputSize;
     this.hLen = model.numLayers * B * Hout;
     this.cLen = model.mode === 'LSTM' ? model.numLayers * B * model.hiddenSize : 0;
-    this.hPtr = this.allocBlock(this.hLen * FLOAT);
-    this.cPtr = this.cLen ? this.allocBlock(this.cLen * FLOAT) : 0;
     // One block for the step: x, the layer outputs (two, alternating, when stacked) and the kernel scratch.
     this.xLen = B * model.inputSize;
     this.yLen = B * Hout;
     const xBytes = align(this.xLen * FLOAT);
     const oBytes = align(this.yLen * FLOAT);
     const nOut = model.numLayers > 1 ? 2 : 1;
-    const work = this.allocBlock(xBytes + nOut * oBytes + model.stepScratchBytes(B));
+    const workBytes = xBytes + nOut * oBytes + model.stepScratchBytes(B);
+    // Refused under the memory cap before anything is allocated.
+    this.engine.checkAlloc(this.cLen ? [this.hLen * FLOAT, this.cLen * FLOAT, workBytes] : [this.hLen * FLOAT, workBytes],
+      `Session (batchSize ${B})`);
+    this.hPtr = this.allocBlock(this.hLen * FLOAT);
+    this.cPtr = this.cLen ? this.allocBlock(this.cLen * FLOAT) : 0;
+    const work = this.allocBlock(workBytes);
     this.xPtr = work;
     const outA = work + xBytes;
     const outB = nOut > 1 ? outA + oBytes : outA;

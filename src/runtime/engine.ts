@@ -40,7 +40,13 @@ export interface InitOptions {
    * opcodes valid) when the runtime does not validate them yet. `'simd'` never touches V8 flags.
    */
   simd?: 'auto' | SimdFlavour;
-  /** Cap on the WebAssembly memory in bytes (default: the 4 GiB wasm32 limit). */
+  /**
+   * Cap on the WebAssembly memory in bytes (default: the 4 GiB wasm32 limit). A model, session, optimizer state
+   * or forward/training workspace that would take the heap beyond it is refused with {@link OutOfMemoryError}
+   * (naming the bytes needed, the cap and the bytes in use) before anything is allocated; other models are
+   * unaffected. {@link Engine.setMemoryCap} changes it later (with threads, not beyond the value given here:
+   * a shared memory's maximum is fixed when it is made).
+   */
   maxMemoryBytes?: number;
   /**
    * Re-initialise even if an engine exists (the old engine's models stay bound to it; its worker threads are
@@ -132,6 +138,7 @@ export class Engine {
   private readonly shared: boolean;
   private stopped = false;
   private starting = false;
+  private readonly memoryLimit: number;
 
   /**
    * Resolves with {@link threadingInfo} once the worker threads are running, or have failed to start (then with
@@ -158,6 +165,7 @@ export class Engine {
     this.flavour = flavour;
     this.features = features;
     this.allocator = new Allocator(memory, this.k.heap_base(), maxMemoryBytes);
+    this.memoryLimit = this.shared ? sharedMaxPages(maxMemoryBytes) * 65536 : 65536 * 65536;
     this.f32View = new Float32Array(memory.buffer);
     this.i32View = new Int32Array(memory.buffer);
     this.u8View = new Uint8Array(memory.buffer);
@@ -249,9 +257,44 @@ export class Engine {
     this.u8View = new Uint8Array(this.memory.buffer);
   }
 
-  /** Allocates a block (byte offset, 64-byte aligned). */
-  alloc(bytes: number): number {
-    return this.allocator.alloc(bytes);
+  /**
+   * Allocates a block (byte offset, 64-byte aligned). Throws {@link OutOfMemoryError} (`what` names the
+   * request in its message) when it would exceed the memory cap, before allocating or growing anything.
+   */
+  alloc(bytes: number, what?: string, replacing?: number): number {
+    return this.allocator.alloc(bytes, what, replacing);
+  }
+
+  /**
+   * Throws {@link OutOfMemoryError} unless blocks of these sizes, all live at once, fit under the memory cap;
+   * allocates nothing. Constructors call it first, so a refused object leaves the allocator as it was.
+   */
+  checkAlloc(sizes: readonly number[], what: string): void {
+    this.allocator.check(sizes, what);
+  }
+
+  /** The memory cap in bytes (see {@link InitOptions.maxMemoryBytes}). */
+  get memoryCap(): number {
+    return this.allocator.maxBytes;
+  }
+
+  /**
+   * Sets the memory cap in bytes: later requests that would take the heap beyond it are refused (memory
+   * already in use stays in use; WebAssembly memory never shrinks). With worker threads the memory is shared
+   * and its maximum was fixed by init's `maxMemoryBytes`: a larger cap throws RangeError.
+   */
+  setMemoryCap(bytes: number): void {
+    if (!(Number.isFinite(bytes) && bytes > 0)) throw new RangeError(`setMemoryCap: expected a positive number, got ${bytes}`);
+    if (bytes > this.memoryLimit) {
+      throw new RangeError(`setMemoryCap: ${bytes} bytes is above this memory's maximum of ${this.memoryLimit} bytes ` +
+        '(a shared memory\'s maximum is set by init({ maxMemoryBytes }))');
+    }
+    this.allocator.maxBytes = bytes;
+  }
+
+  /** @internal Restores a block just freed (see {@link Allocator.reclaim}). */
+  reclaim(ptr: number, size: number): void {
+    this.allocator.reclaim(ptr, size);
   }
 
   /** Frees a block. */
@@ -361,8 +404,7 @@ async function load(options: InitOptions): Promise<Engine> {
   if (plan.threads > 1) {
     try {
       const module = await compile(options.wasmThreads ?? defaultLocation(`${flavour}-mt`));
-      const maxPages = options.maxMemoryBytes !== undefined
-        ? Math.max(16, Math.min(65536, Math.ceil(options.maxMemoryBytes / 65536))) : 65536;
+      const maxPages = sharedMaxPages(options.maxMemoryBytes);
       shared = { module, memory: new WebAssembly.Memory({ initial: 16, maximum: maxPages, shared: true }) };
     } catch (e) {
       reason = `the shared-memory build could not be loaded: ${String(e)}`;
@@ -491,6 +533,11 @@ function webThreadsUnavailable(): string | undefined {
 
 function webWorkersUsable(): boolean {
   return webThreadsUnavailable() === undefined;
+}
+
+/** Pages of the shared memory's maximum for a cap (its maximum must be declared when it is made). */
+function sharedMaxPages(maxMemoryBytes: number | undefined): number {
+  return maxMemoryBytes !== undefined ? Math.max(16, Math.min(65536, Math.ceil(maxMemoryBytes / 65536))) : 65536;
 }
 
 function defaultLocation(flavour: string): URL {

@@ -140,6 +140,11 @@ export abstract class Optimizer<O extends object = Record<string, unknown>> exte
   /** Applies one update to every parameter from its current gradient (PyTorch's `optimizer.step()`). */
   step(): void {
     this.assertAlive();
+    // The state of parameters never stepped is allocated on this step: refused under the memory cap before any
+    // parameter changes, so a step is never half applied.
+    const missing = this.slots.flatMap((s, i) =>
+      s ? [] : [Math.max(1, this.buffersPerParam * align16(this.params[i]!.length))]);
+    if (missing.length) this.engine.checkAlloc(missing, `${this.constructor.name} state`);
     for (let i = 0; i < this.params.length; i++) {
       const p = this.params[i]!;
       assertUsable(p, `params[${i}]`);
