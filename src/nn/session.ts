@@ -3,7 +3,7 @@
  * memory between calls.
  * @module
  */
-import { InvalidArgumentError, ShapeError } from '../errors.js';
+import { InvalidArgumentError, OutOfMemoryError, ShapeError } from '../errors.js';
 import { WasmOwner } from '../runtime/owner.js';
 import { checkFinite, checkPositiveInt, checkTensor, describe, shapeStr, Tensor, type TensorLike } from '../tensor.js';
 import type { RecurrentLayer } from './recurrent.js';
@@ -73,15 +73,23 @@ export class Session extends WasmOwner {
     const Hout = model.outputSize;
     this.hLen = model.numLayers * B * Hout;
     this.cLen = model.mode === 'LSTM' ? model.numLayers * B * model.hiddenSize : 0;
-    this.hPtr = this.allocBlock(this.hLen * FLOAT);
-    this.cPtr = this.cLen ? this.allocBlock(this.cLen * FLOAT) : 0;
     // One block for the step: x, the layer outputs (two, alternating, when stacked) and the kernel scratch.
     this.xLen = B * model.inputSize;
     this.yLen = B * Hout;
     const xBytes = align(this.xLen * FLOAT);
     const oBytes = align(this.yLen * FLOAT);
     const nOut = model.numLayers > 1 ? 2 : 1;
-    const work = this.allocBlock(xBytes + nOut * oBytes + model.stepScratchBytes(B));
+    let work: number;
+    try {
+      this.hPtr = this.allocBlock(this.hLen * FLOAT);
+      this.cPtr = this.cLen ? this.allocBlock(this.cLen * FLOAT) : 0;
+      work = this.allocBlock(xBytes + nOut * oBytes + model.stepScratchBytes(B));
+    } catch (e) {
+      this.dispose(); // frees what was allocated already
+      if (!(e instanceof OutOfMemoryError)) throw e;
+      throw new OutOfMemoryError(`options.batchSize ${B}: a session of ${model.describeArch()} needs more ` +
+        `WebAssembly memory than can be allocated (${e.message})`);
+    }
     this.xPtr = work;
     const outA = work + xBytes;
     const outB = nOut > 1 ? outA + oBytes : outA;
