@@ -132,8 +132,15 @@ export class SequenceModel {
       if (!given.has(n)) throw new StateDictError(n, `missing tensor of shape ${shapeStr(expected[n]!.shape)}`);
     }
     const m = new Map(entries.map(([n, e]) => [n, e.shape ? { shape: e.shape, data: e.data } : e.data]));
+    // Each part validates before writing; a head refused after the rnn was written puts the rnn back, so that
+    // nothing is written unless every tensor is valid.
     this.rnn.loadStateDict(m, { prefix: 'rnn.', strict: false });
-    this.head.loadStateDict(m, { prefix: 'head.', strict: false });
+    try {
+      this.head.loadStateDict(m, { prefix: 'head.', strict: false });
+    } catch (e) {
+      this.rnn.loadStateDict(expected, { prefix: 'rnn.', strict: false });
+      throw e;
+    }
   }
 
   /** Disposes the recurrent stack and the head. */
