@@ -97,6 +97,7 @@ export class Linear extends WasmOwner {
   /** Loads `weight` (out, in) and `bias` (out) under PyTorch's names, optionally under a prefix. */
   loadStateDict(stateDict: StateDictInput, options: { prefix?: string; strict?: boolean } = {}): void {
     this.assertAlive();
+    options = checkOptions('options', options, '{ prefix?, strict? }');
     const prefix = options.prefix ?? '';
     const strict = options.strict ?? true;
     const want: Record<string, number[]> = { weight: [this.outFeatures, this.inFeatures] };
@@ -128,6 +129,7 @@ export class Linear extends WasmOwner {
   /** `weight` (out, in) and `bias` (out) as copies. */
   stateDict(options: { prefix?: string } = {}): Record<string, Tensor> {
     this.assertAlive();
+    options = checkOptions('options', options, '{ prefix? }');
     return this.unpack(this.paramBlock, options.prefix ?? '');
   }
 
@@ -245,6 +247,7 @@ export class Linear extends WasmOwner {
   /** Accumulated gradients under PyTorch's names. */
   gradients(options: { prefix?: string } = {}): Record<string, Tensor> {
     this.assertAlive();
+    options = checkOptions('options', options, '{ prefix? }');
     return this.unpack(this.ensureGrads(), options.prefix ?? '');
   }
 

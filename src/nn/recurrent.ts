@@ -377,6 +377,7 @@ export abstract class RecurrentLayer extends WasmOwner {
    */
   loadStateDict(stateDict: StateDictInput, options: { prefix?: string; strict?: boolean } = {}): void {
     this.assertAlive();
+    options = checkOptions('options', options, '{ prefix?, strict? }');
     const prefix = options.prefix ?? '';
     const strict = options.strict ?? true;
     const entries = normalizeStateDict(stateDict);
@@ -447,6 +448,7 @@ export abstract class RecurrentLayer extends WasmOwner {
   /** The parameters under PyTorch's names and shapes (copies), optionally under a prefix. */
   stateDict(options: { prefix?: string } = {}): Record<string, Tensor> {
     this.assertAlive();
+    options = checkOptions('options', options, '{ prefix? }');
     return this.unpack(this.paramBlock, options.prefix ?? '');
   }
 
@@ -1056,6 +1058,7 @@ export abstract class RecurrentLayer extends WasmOwner {
   /** The accumulated parameter gradients under PyTorch's names and shapes (copies). */
   gradients(options: { prefix?: string } = {}): Record<string, Tensor> {
     this.assertAlive();
+    options = checkOptions('options', options, '{ prefix? }');
     return this.unpack(this.ensureGrads(), options.prefix ?? '');
   }
 
