@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidArgumentError, RnnWasmError, ShapeError } from '../errors.js';
-import { spreadTopState, topStateFeatures, type SequenceModel } from '../nn/sequence-model.js';
+import { SequenceModel, spreadTopState, topStateFeatures } from '../nn/sequence-model.js';
 import { Random } from '../nn/random.js';
 import { checkFinite, checkOptions, checkSeed, checkTensor, describe, shapeStr, type TensorLike } from '../tensor.js';
 import { clipGradNorm, clipGradValue, gradNorm, hasNonfiniteGrad } from './clip.js';
@@ -163,6 +163,12 @@ function checkDataset(name: string, d: Dataset, model: SequenceModel, ce: boolea
   return { N, T, I, x: x.data, y: y.data, O: ce ? 0 : O, lengths: d.lengths };
 }
 
+function checkModel(model: unknown): void {
+  if (!(model instanceof SequenceModel)) {
+    throw new InvalidArgumentError('model', `expected a SequenceModel, got ${describe(model)}`);
+  }
+}
+
 /** Gathers sequences idx[...] into the model's layout for time steps [t0, t0 + n). */
 function gather(src: ArrayLike<number>, idx: number[], T: number, F: number, t0: number, n: number,
                 batchFirst: boolean): Float32Array {
@@ -188,6 +194,7 @@ function lossOf(ce: boolean, pred: Float32Array, target: Float32Array, mask: Uin
  */
 export function evaluate(model: SequenceModel, data: Dataset, options: { loss?: 'mse' | 'cross-entropy'; batchSize?: number } = {}):
   { loss: number; accuracy?: number } {
+  checkModel(model);
   options = checkOptions('options', options, '{ loss?, batchSize? }');
   if (options.loss !== undefined && options.loss !== 'mse' && options.loss !== 'cross-entropy') {
     throw new InvalidArgumentError('options.loss', `expected 'mse' or 'cross-entropy', got ${describe(options.loss)}`);
@@ -233,7 +240,26 @@ export function evaluate(model: SequenceModel, data: Dataset, options: { loss?: 
 
 /** Trains a {@link SequenceModel} on a data set; see {@link FitOptions}. */
 export function fit(model: SequenceModel, data: Dataset, options: FitOptions): FitHistory {
+  checkModel(model);
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'expected { epochs, ... }');
+  // Everything that runs during training is checked first: a bad callback found after opt.step() would leave a
+  // half-done step behind an untyped TypeError.
+  const hasStep = (o: unknown): boolean => o !== null && typeof o === 'object' && typeof (o as { step?: unknown }).step === 'function';
+  if (options.optimizer !== undefined && !hasStep(options.optimizer)) {
+    throw new InvalidArgumentError('options.optimizer', `expected an Optimizer (SGD, Adam, AdamW), got ${describe(options.optimizer)}`);
+  }
+  if (options.scheduler !== undefined && !hasStep(options.scheduler)) {
+    throw new InvalidArgumentError('options.scheduler', `expected an LRScheduler (StepLR, CosineAnnealingLR), got ${describe(options.scheduler)}`);
+  }
+  for (const k of ['onStepEnd', 'onEpochEnd'] as const) {
+    if (options[k] !== undefined && typeof options[k] !== 'function') {
+      throw new InvalidArgumentError(`options.${k}`, `expected a function, got ${describe(options[k])}`);
+    }
+  }
+  const sig = options.signal as unknown;
+  if (sig !== undefined && (sig === null || typeof sig !== 'object' || typeof (sig as AbortSignal).aborted !== 'boolean')) {
+    throw new InvalidArgumentError('options.signal', `expected an AbortSignal, got ${describe(sig)}`);
+  }
   const ce = (options.loss ?? 'mse') === 'cross-entropy';
   if (options.loss !== undefined && options.loss !== 'mse' && options.loss !== 'cross-entropy') {
     throw new InvalidArgumentError('options.loss', `expected 'mse' or 'cross-entropy', got ${String(options.loss)}`);
