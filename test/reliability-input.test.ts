@@ -520,6 +520,10 @@ describe('Linear and SequenceModel', () => {
     const twin = mk();
     const x = { data: randn(3 * 2 * 2, 5), shape: [3, 2, 2] };
     const head = new Linear({ inFeatures: 5, outFeatures: 1 });
+    const donor = new SequenceModel({ rnn: new GRU({ inputSize: 2, hiddenSize: 4, seed: 10 }),
+      head: new Linear({ inFeatures: 4, outFeatures: 2, seed: 20 }), headInput: 'last' });
+    const other = donor.stateDict();
+    donor.dispose();
     const cases: Array<[() => unknown, Rejection]> = [
       [() => new SequenceModel(undefined as never), { type: InvalidArgumentError, arg: 'options', says: ['{ rnn, head', 'undefined'] }],
       [() => new SequenceModel({ rnn: null as never, head }), { type: InvalidArgumentError, arg: 'options.rnn', says: ['RNN, LSTM or GRU', 'null'] }],
@@ -530,6 +534,11 @@ describe('Linear and SequenceModel', () => {
       [() => m.forward(x, { lengths: [3, 4] }), { type: InvalidArgumentError, arg: 'lengths[1]', says: ['[1, 3]', 'got 4'] }],
       [() => m.forward(x, null as never), { type: InvalidArgumentError, arg: 'options', says: ['got null'] }],
       [() => m.backward({ data: [1], shape: [1] }), { type: InvalidArgumentError, arg: 'backward', says: ['train: true'] }],
+      [() => m.rnn.stateDict(null as never), { type: InvalidArgumentError, arg: 'options', says: ['{ prefix? }', 'null'] }],
+      [() => m.head.gradients(7 as never), { type: InvalidArgumentError, arg: 'options', says: ['{ prefix? }', '7'] }],
+      // Every rnn tensor valid (other values), the head's weight misshaped: nothing is written, the rnn included.
+      [() => m.loadStateDict({ ...other, 'head.weight': { data: new Float32Array(4), shape: [1, 4] } }),
+        { type: StateDictError, arg: 'head.weight', says: ['expected shape [2, 4]', 'got [1, 4]'] }],
     ];
     for (const [f, r] of cases) {
       expectRejected(f, r);
@@ -702,10 +711,12 @@ describe('fit and evaluate', () => {
       fc.record({ what: fc.constant('fit' as const), f: fc.constantFrom('nonFinite', 'loss'), v: fc.constantFrom<unknown>('ignore', 3, true) }),
       fc.record({ what: fc.constant('fit' as const), f: fc.constantFrom('seed'), v: fc.constantFrom<unknown>(NaN, Infinity, 'a') }),
       fc.record({ what: fc.constant('fit' as const), f: fc.constantFrom('shuffle'), v: fc.constantFrom<unknown>('no', 0, 1) }),
+      fc.record({ what: fc.constant('fit' as const), f: fc.constantFrom('optimizer', 'scheduler', 'onStepEnd', 'onEpochEnd', 'signal'),
+        v: fc.constantFrom<unknown>(null, 3, 'x', {}) }),
       fc.record({ what: fc.constant('evaluate' as const), f: fc.constantFrom('batchSize'), v: fc.constantFrom<unknown>(0, -2, 1.5, NaN, Infinity) }),
       fc.record({ what: fc.constant('evaluate' as const), f: fc.constantFrom('loss'), v: fc.constantFrom<unknown>('l1', 7) }),
       fc.record({ what: fc.constant('data' as const), f: fc.constantFrom('N0', 'T0', 'I', 'rank', 'targetsN', 'targetsT',
-        'targetsO', 'lengthsCount', 'lengthsValue', 'inputValue', 'targetValue', 'validation', 'null'),
+        'targetsO', 'lengthsCount', 'lengthsValue', 'inputValue', 'targetValue', 'validation', 'null', 'model'),
       v: fc.nat({ max: 1000 }) }),
     );
     check('fit/evaluate', arb, (b) => {
@@ -766,6 +777,10 @@ describe('fit and evaluate', () => {
           case 'validation':
             call = () => fit(m, d, { epochs: 1, validation: { inputs: x, targets: { data: [1], shape: [1] } } });
             r = { type: ShapeError, arg: 'options.validation.targets', says: ['expected [6, 5, 1]', 'got [1]'] };
+            break;
+          case 'model':
+            call = () => (v % 2 ? fit(null as never, d, { epochs: 1 }) : evaluate({} as never, d));
+            r = { type: InvalidArgumentError, arg: 'model', says: ['expected a SequenceModel', v % 2 ? 'null' : '[object Object]'] };
             break;
           default:
             bad(null, { type: InvalidArgumentError, arg: 'data', says: ['expected { inputs, targets'] });
