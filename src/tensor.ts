@@ -77,8 +77,8 @@ export function checkFinite(name: string, data: ArrayLike<number>): void {
   }
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
-    if (!Number.isFinite(Math.fround(v))) {
-      const what = Number.isFinite(v) ? `${v}, beyond the float32 range (${Math.fround(v)} as a float32)` : `${describe(v)}`;
+    if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) {
+      const what = typeof v === 'number' && Number.isFinite(v) ? `${v}, beyond the float32 range (${Math.fround(v)} as a float32)` : `${describe(v)}`;
       throw new InvalidArgumentError(name, `element ${i} is ${what}; inputs must be finite numbers`);
     }
   }

@@ -75,8 +75,11 @@ const randn = (n: number, seed: number): Float32Array => {
 };
 
 /** Values a number-valued argument must refuse (with how a message prints them). */
-const nonFinite = fc.constantFrom(NaN, Infinity, -Infinity, 1e39, -4e38);
-const printed = (v: number): string => (Math.abs(v) > 3.5e38 && Number.isFinite(v) ? `${v}` : String(v));
+const nonFinite = fc.constantFrom<number>(NaN, Infinity, -Infinity, 1e39, -4e38);
+/** Not numbers at all, where a numeric array is expected (strings, null, BigInt...): as bad as NaN. */
+const notNumbers = fc.constantFrom<unknown>('1', null, undefined, 1n, true, {});
+const printed = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : typeof v === 'bigint' ? `${v}` : v === null ? 'null'
+  : typeof v === 'object' ? '[object Object]' : String(v));
 
 // ------------------------------------------------------------------------------------------------------------
 // Recurrent layers: forward.
@@ -113,7 +116,7 @@ type Mutation =
   | { kind: 'lastDim'; I: number }
   | { kind: 'dataLen'; delta: number }
   | { kind: 'rank'; rank: number }
-  | { kind: 'nonFinite'; at: number; v: number }
+  | { kind: 'nonFinite'; at: number; v: unknown }
   | { kind: 'T0' }
   | { kind: 'B0' }
   | { kind: 'notTensor'; v: unknown }
@@ -129,7 +132,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('lastDim' as const), I: fc.integer({ min: 1, max: 9 }).filter((i) => i !== 3) }),
   fc.record({ kind: fc.constant('dataLen' as const), delta: fc.integer({ min: -5, max: 5 }).filter((d) => d !== 0) }),
   fc.record({ kind: fc.constant('rank' as const), rank: fc.constantFrom(0, 1, 4, 5) }),
-  fc.record({ kind: fc.constant('nonFinite' as const), at: fc.nat({ max: T * B * 3 - 1 }), v: nonFinite }),
+  fc.record({ kind: fc.constant('nonFinite' as const), at: fc.nat({ max: T * B * 3 - 1 }), v: fc.oneof(nonFinite, notNumbers) }),
   fc.constant({ kind: 'T0' as const }),
   fc.constant({ kind: 'B0' as const }),
   fc.record({ kind: fc.constant('notTensor' as const), v: fc.constantFrom(null, undefined, 3, 'x', [1, 2]) }),
@@ -168,7 +171,7 @@ function badForward(m: RecurrentLayer, mu: Mutation, train: boolean): [() => unk
         says: ['expected 3 dimensions', `got ${shapeStr(shape)}`] }];
     }
     case 'nonFinite': {
-      const data = Array.from(x.data);
+      const data: unknown[] = Array.from(x.data);
       data[mu.at] = mu.v;
       return [fwd({ data, shape: x.shape }), { type: InvalidArgumentError, arg: 'input',
         says: [`element ${mu.at} is ${printed(mu.v)}`, 'finite'] }];
