@@ -63,12 +63,23 @@ export function checkTensor(name: string, t: unknown): TensorLike {
   return t as TensorLike;
 }
 
-/** Throws unless every value is finite (NaN and Infinity are rejected at the API boundary). */
+/**
+ * Throws unless every value is finite as a float32 (NaN and Infinity are rejected at the API boundary, and so is
+ * a finite double beyond the float32 range, which the kernels would read as Infinity).
+ */
 export function checkFinite(name: string, data: ArrayLike<number>): void {
+  if (data instanceof Float32Array) {
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      if (v - v !== 0) throw new InvalidArgumentError(name, `element ${i} is ${v}; inputs must be finite numbers`);
+    }
+    return;
+  }
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
-    if (!Number.isFinite(v)) {
-      throw new InvalidArgumentError(name, `element ${i} is ${v}; inputs must be finite numbers`);
+    if (typeof v !== 'number' || !Number.isFinite(Math.fround(v))) {
+      const what = typeof v === 'number' && Number.isFinite(v) ? `${v}, beyond the float32 range (${Math.fround(v)} as a float32)` : `${describe(v)}`;
+      throw new InvalidArgumentError(name, `element ${i} is ${what}; inputs must be finite numbers`);
     }
   }
 }
@@ -77,6 +88,24 @@ export function checkFinite(name: string, data: ArrayLike<number>): void {
 export function checkPositiveInt(name: string, v: unknown, max = 1 << 24): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > max) {
     throw new InvalidArgumentError(name, `expected an integer in [1, ${max}], got ${describe(v)}`);
+  }
+  return v;
+}
+
+/** Checks an options argument: undefined gives `{}`, anything but a plain object is refused, naming `name`. */
+export function checkOptions<T extends object>(name: string, v: T | undefined | null, what = 'an options object'): T {
+  if (v === undefined) return {} as T;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new InvalidArgumentError(name, `expected ${what} or undefined, got ${describe(v)}`);
+  }
+  return v;
+}
+
+/** Checks a seed: a finite number (it is truncated to an integer), or undefined. */
+export function checkSeed(name: string, v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new InvalidArgumentError(name, `expected a finite number or undefined, got ${describe(v)}`);
   }
   return v;
 }

@@ -103,9 +103,9 @@ describe('validation', () => {
       [() => m.forward(x, { h0: { data: new Float32Array(8), shape: [1, 2, 4] } }), /h0: expected shape \[2, 2, 4\], got \[1, 2, 4\]/, ShapeError],
       [() => m.forward(x, { c0: { data: new Float32Array(16), shape: [2, 2, 3] } as never }), /c0: /, ShapeError],
       [() => m.forward(x, { lengths: [1] }), /lengths: expected 2 entries/, ShapeError],
-      [() => m.forward(x, { lengths: [1, 3] }), /lengths: entry 1 must be an integer in \[1, 2\]/, InvalidArgumentError],
-      [() => m.forward(x, { lengths: [0, 1] }), /lengths: entry 0/, InvalidArgumentError],
-      [() => m.forward(x, { lengths: [1.5, 1] }), /lengths: entry 0/, InvalidArgumentError],
+      [() => m.forward(x, { lengths: [1, 3] }), /lengths\[1\]: expected an integer in \[1, 2\] \(T = 2\), got 3/, InvalidArgumentError],
+      [() => m.forward(x, { lengths: [0, 1] }), /lengths\[0\]: /, InvalidArgumentError],
+      [() => m.forward(x, { lengths: [1.5, 1] }), /lengths\[0\]: /, InvalidArgumentError],
       [() => m.forward(null as never), /input: expected a tensor/, InvalidArgumentError],
     ];
     for (const [call, msg, type] of bad) {

@@ -3,10 +3,12 @@
  * layers, with its backward pass for training.
  * @module
  */
-import { InvalidArgumentError, ShapeError, StateDictError } from '../errors.js';
+import { InvalidArgumentError, OutOfMemoryError, ShapeError, StateDictError } from '../errors.js';
 import { getEngine } from '../runtime/engine.js';
 import { WasmOwner } from '../runtime/owner.js';
-import { checkFinite, checkPositiveInt, checkTensor, shapeStr, Tensor, type TensorLike } from '../tensor.js';
+import {
+  checkFinite, checkOptions, checkPositiveInt, checkSeed, checkTensor, shapeStr, Tensor, type TensorLike,
+} from '../tensor.js';
 import { normalizeStateDict, type StateDictInput } from '../io/state-dict.js';
 import type { Parameter } from '../train/parameter.js';
 import { Random } from './random.js';
@@ -52,18 +54,27 @@ export class Linear extends WasmOwner {
     const b = options.bias ?? true;
     if (typeof b !== 'boolean') throw new InvalidArgumentError('options.bias', `expected a boolean, got ${String(b)}`);
     this.hasBias = b;
+    checkSeed('options.seed', options.seed);
     this.outPad = q16(this.outFeatures);
     this.wFloats = this.outPad * this.inFeatures;
-    // Refused under the memory cap before anything is allocated: the parameters and the packing stage.
-    this.engine.checkAlloc([(this.wFloats + this.outPad) * FLOAT, this.outFeatures * this.inFeatures * FLOAT],
-      'Linear parameters');
-    this.paramBlock = this.allocBlock((this.wFloats + this.outPad) * FLOAT);
-    this.resetParameters(options.seed);
+    const bytes = (this.wFloats + this.outPad) * FLOAT;
+    try {
+      // Refused under the memory cap before anything is allocated: the parameters and the packing stage.
+      this.engine.checkAlloc([bytes, this.outFeatures * this.inFeatures * FLOAT], 'Linear parameters');
+      this.paramBlock = this.allocBlock(bytes);
+      this.resetParameters(options.seed);
+    } catch (e) {
+      this.dispose();
+      if (!(e instanceof OutOfMemoryError)) throw e;
+      throw new OutOfMemoryError(`options.inFeatures ${this.inFeatures}, options.outFeatures ${this.outFeatures}: the ` +
+        `parameters need ${bytes} bytes of WebAssembly memory, which cannot be allocated (${e.message})`, e);
+    }
   }
 
   /** Re-draws weight and bias uniformly in +-1/sqrt(inFeatures) (PyTorch's `reset_parameters` bounds). */
   resetParameters(seed?: number): void {
     this.assertAlive();
+    checkSeed('seed', seed);
     const rng = new Random(seed ?? Math.floor(Math.random() * 2 ** 31));
     const k = 1 / Math.sqrt(this.inFeatures);
     const w = Float32Array.from({ length: this.outFeatures * this.inFeatures }, () => rng.uniform(-k, k));
@@ -88,6 +99,7 @@ export class Linear extends WasmOwner {
   /** Loads `weight` (out, in) and `bias` (out) under PyTorch's names, optionally under a prefix. */
   loadStateDict(stateDict: StateDictInput, options: { prefix?: string; strict?: boolean } = {}): void {
     this.assertAlive();
+    options = checkOptions('options', options, '{ prefix?, strict? }');
     const prefix = options.prefix ?? '';
     const strict = options.strict ?? true;
     const want: Record<string, number[]> = { weight: [this.outFeatures, this.inFeatures] };
@@ -119,6 +131,7 @@ export class Linear extends WasmOwner {
   /** `weight` (out, in) and `bias` (out) as copies. */
   stateDict(options: { prefix?: string } = {}): Record<string, Tensor> {
     this.assertAlive();
+    options = checkOptions('options', options, '{ prefix? }');
     return this.unpack(this.paramBlock, options.prefix ?? '');
   }
 
@@ -159,6 +172,7 @@ export class Linear extends WasmOwner {
   /** y = x W^T + b over the last dimension. With `train`, keeps x for {@link backward}. */
   forward(input: TensorLike, options: { train?: boolean } = {}): Tensor {
     this.assertAlive();
+    options = checkOptions('options', options, '{ train? }');
     const x = checkTensor('input', input);
     if (x.shape.length < 1 || x.shape[x.shape.length - 1] !== this.inFeatures) {
       throw new ShapeError('input', `expected shape [..., ${this.inFeatures}], got ${shapeStr(x.shape)}`,
@@ -203,7 +217,8 @@ export class Linear extends WasmOwner {
     if (!s) throw new InvalidArgumentError('backward', 'call forward(x, { train: true }) first');
     const d = checkTensor('dOutput', dOutput);
     if (d.data.length !== s.rows * this.outFeatures) {
-      throw new ShapeError('dOutput', `expected ${s.rows * this.outFeatures} values (rows x ${this.outFeatures}), got ${d.data.length}`);
+      throw new ShapeError('dOutput', `expected ${s.rows * this.outFeatures} values (rows x ${this.outFeatures}), got ` +
+        `${d.data.length}`, [s.rows, this.outFeatures], d.shape);
     }
     const e = this.engine;
     const k = e.k;
@@ -234,6 +249,7 @@ export class Linear extends WasmOwner {
   /** Accumulated gradients under PyTorch's names. */
   gradients(options: { prefix?: string } = {}): Record<string, Tensor> {
     this.assertAlive();
+    options = checkOptions('options', options, '{ prefix? }');
     return this.unpack(this.ensureGrads(), options.prefix ?? '');
   }
 

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Engine } from '../runtime/engine.js';
+import { InvalidArgumentError } from '../errors.js';
 
 /** A seeded generator of uniform numbers. */
 export class Random {
@@ -16,6 +17,9 @@ export class Random {
 
   /** @param seed any integer; the same seed gives the same sequence everywhere. */
   constructor(seed: number) {
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) {
+      throw new InvalidArgumentError('seed', `expected a finite number, got ${String(seed)}`);
+    }
     let x = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
     const next = (): number => {
       // splitmix32

@@ -8,10 +8,12 @@
  * one per time step), and copies the results out once.
  * @module
  */
-import { InvalidArgumentError, ShapeError, StateDictError, UnsupportedError } from '../errors.js';
+import { InvalidArgumentError, OutOfMemoryError, ShapeError, StateDictError, UnsupportedError } from '../errors.js';
 import { getEngine, type Engine } from '../runtime/engine.js';
 import { WasmOwner } from '../runtime/owner.js';
-import { checkFinite, checkPositiveInt, checkTensor, describe, shapeStr, Tensor, type TensorLike } from '../tensor.js';
+import {
+  checkFinite, checkOptions, checkPositiveInt, checkSeed, checkTensor, describe, shapeStr, Tensor, type TensorLike,
+} from '../tensor.js';
 import { fillUniform, Random } from './random.js';
 import { normalizeStateDict, type StateDictInput } from '../io/state-dict.js';
 import { Session, type SessionOptions } from './session.js';
@@ -270,6 +272,7 @@ export abstract class RecurrentLayer extends WasmOwner {
         throw new InvalidArgumentError('options.projSize', `must be smaller than hiddenSize (${this.hiddenSize}), got ${proj}`);
       }
     }
+    checkSeed('options.seed', options.seed);
     this.projSize = proj;
     this.numDirections = this.bidirectional ? 2 : 1;
     this.outputSize = proj > 0 ? proj : this.hiddenSize;
@@ -307,11 +310,20 @@ export abstract class RecurrentLayer extends WasmOwner {
     this.params = params;
     this.layers = layers;
     this.paramFloats = offset;
-    // Refused under the memory cap before anything is allocated: the parameters, the packing stage, the RNG state.
-    const maxRaw = Math.max(...params.map((p) => p.shape.reduce((a, b) => a * b, 1)));
-    e.checkAlloc([offset * FLOAT, maxRaw * FLOAT, 16], `${this.mode} parameters`);
-    this.paramBlock = this.allocBlock(offset * FLOAT);
-    this.resetParameters(options.seed);
+    try {
+      // Refused under the memory cap before anything is allocated: the parameters, the packing stage, the RNG state.
+      const maxRaw = Math.max(...params.map((p) => p.shape.reduce((a, b) => a * b, 1)));
+      e.checkAlloc([offset * FLOAT, maxRaw * FLOAT, 16], `${this.mode} parameters`);
+      this.paramBlock = this.allocBlock(offset * FLOAT);
+      this.resetParameters(options.seed);
+    } catch (err) {
+      this.dispose(); // nothing of a half-built layer stays allocated
+      if (!(err instanceof OutOfMemoryError)) throw err;
+      // Name the sizes that made the request, not only the byte count.
+      throw new OutOfMemoryError(`options.hiddenSize ${H}, options.inputSize ${this.inputSize}, options.numLayers ` +
+        `${this.numLayers}${proj ? `, options.projSize ${proj}` : ''}: the parameters need ${offset * FLOAT} bytes of ` +
+        `WebAssembly memory, which cannot be allocated (${err.message})`, err);
+    }
   }
 
   /**
@@ -321,6 +333,7 @@ export abstract class RecurrentLayer extends WasmOwner {
    */
   resetParameters(seed?: number): void {
     this.assertAlive();
+    checkSeed('seed', seed);
     const rng = new Random(seed ?? Math.floor(Math.random() * 2 ** 31));
     const k = 1 / Math.sqrt(this.hiddenSize);
     // Drawn in the module (fillUniform): the same values as rng.uniform in order, without a cold JS loop.
@@ -366,6 +379,7 @@ export abstract class RecurrentLayer extends WasmOwner {
    */
   loadStateDict(stateDict: StateDictInput, options: { prefix?: string; strict?: boolean } = {}): void {
     this.assertAlive();
+    options = checkOptions('options', options, '{ prefix?, strict? }');
     const prefix = options.prefix ?? '';
     const strict = options.strict ?? true;
     const entries = normalizeStateDict(stateDict);
@@ -436,6 +450,7 @@ export abstract class RecurrentLayer extends WasmOwner {
   /** The parameters under PyTorch's names and shapes (copies), optionally under a prefix. */
   stateDict(options: { prefix?: string } = {}): Record<string, Tensor> {
     this.assertAlive();
+    options = checkOptions('options', options, '{ prefix? }');
     return this.unpack(this.paramBlock, options.prefix ?? '');
   }
 
@@ -488,7 +503,7 @@ export abstract class RecurrentLayer extends WasmOwner {
    */
   forward(input: TensorLike, options: ForwardOptions = {}): ForwardResult {
     this.assertAlive();
-    const a = this.checkForward(input, options);
+    const a = this.checkForward(input, checkOptions('options', options, '{ h0?, c0?, lengths?, train? }'));
     if (options.train) return this.forwardTrain(a);
     if (this.engine.threads > 1) {
       const r = this.forwardParallel(a);
@@ -907,6 +922,10 @@ export abstract class RecurrentLayer extends WasmOwner {
   }
 
   private forwardTrain(a: ForwardArgs): ForwardResult {
+    // Growing the work block frees the old one: a failed allocation must not leave the previous pass's
+    // activations (now freed memory) for backward to read.
+    this.trainArgs = undefined;
+    this.trainLay = undefined;
     const lay = this.ensureTrainWork(a.T, a.B);
     this.copyIn(a, lay.x, lay.h0, lay.c0, lay.lengths);
     const D = this.numDirections;
@@ -943,6 +962,8 @@ export abstract class RecurrentLayer extends WasmOwner {
   backward(upstream: { output?: TensorLike; hN?: TensorLike; cN?: TensorLike } = {},
            options: { recordGradNorms?: boolean; collectGrads?: boolean } = {}): BackwardResult {
     this.assertAlive();
+    upstream = checkOptions('upstream', upstream, '{ output?, hN?, cN? }');
+    options = checkOptions('options', options, '{ recordGradNorms?, collectGrads? }');
     const a = this.trainArgs;
     const lay = this.trainLay;
     if (!a || !lay) {
@@ -1039,6 +1060,7 @@ export abstract class RecurrentLayer extends WasmOwner {
   /** The accumulated parameter gradients under PyTorch's names and shapes (copies). */
   gradients(options: { prefix?: string } = {}): Record<string, Tensor> {
     this.assertAlive();
+    options = checkOptions('options', options, '{ prefix? }');
     return this.unpack(this.ensureGrads(), options.prefix ?? '');
   }
 
@@ -1159,6 +1181,7 @@ export abstract class RecurrentLayer extends WasmOwner {
    */
   createSession(options: SessionOptions = {}): Session {
     this.assertAlive();
+    options = checkOptions('options', options, '{ batchSize? }');
     if (this.bidirectional) {
       throw new UnsupportedError('createSession: a bidirectional model cannot stream (its reverse direction reads ' +
         'the whole sequence); use forward()');
@@ -1254,7 +1277,7 @@ function checkLengths(lengths: ArrayLike<number>, B: number, T: number): Int32Ar
   for (let b = 0; b < B; b++) {
     const v = lengths[b]!;
     if (!Number.isInteger(v) || v < 1 || v > T) {
-      throw new InvalidArgumentError('lengths', `entry ${b} must be an integer in [1, ${T}] (T = ${T}), got ${describe(v)}`);
+      throw new InvalidArgumentError(`lengths[${b}]`, `expected an integer in [1, ${T}] (T = ${T}), got ${describe(v)}`);
     }
     out[b] = v;
   }

@@ -4,11 +4,11 @@
  * @module
  */
 import { InvalidArgumentError, StateDictError } from '../errors.js';
-import { Tensor, shapeStr, type TensorLike } from '../tensor.js';
+import { Tensor, checkOptions, describe, shapeStr, type TensorLike } from '../tensor.js';
 import type { Parameter } from '../train/parameter.js';
 import { normalizeStateDict, type StateDictInput } from '../io/state-dict.js';
 import { Linear } from './linear.js';
-import type { BackwardResult, ForwardOptions, RecurrentLayer } from './recurrent.js';
+import { RecurrentLayer, type BackwardResult, type ForwardOptions } from './recurrent.js';
 
 /** Which features the head reads. */
 export type HeadInput = 'sequence' | 'last';
@@ -38,7 +38,16 @@ export class SequenceModel {
   private pending: { hShape: readonly number[]; oShape: readonly number[] } | undefined;
 
   constructor(options: SequenceModelOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError('options', `expected { rnn, head, headInput? }, got ${describe(options)}`);
+    }
     const { rnn, head } = options;
+    if (!(rnn instanceof RecurrentLayer)) {
+      throw new InvalidArgumentError('options.rnn', `expected an RNN, LSTM or GRU, got ${describe(rnn)}`);
+    }
+    if (!(head instanceof Linear)) {
+      throw new InvalidArgumentError('options.head', `expected a Linear, got ${describe(head)}`);
+    }
     const want = rnn.numDirections * rnn.outputSize;
     if (head.inFeatures !== want) {
       throw new InvalidArgumentError('options.head', `inFeatures must be ${want} (numDirections x outputSize of rnn), ` +
@@ -55,6 +64,7 @@ export class SequenceModel {
 
   /** Runs the model. With `train`, keeps what {@link backward} needs. */
   forward(input: TensorLike, options: ForwardOptions = {}): Tensor {
+    options = checkOptions('options', options, '{ h0?, c0?, lengths?, train? }');
     const r = this.rnn.forward(input, options);
     const train = options.train ?? false;
     if (this.headInput === 'sequence') {
@@ -122,8 +132,15 @@ export class SequenceModel {
       if (!given.has(n)) throw new StateDictError(n, `missing tensor of shape ${shapeStr(expected[n]!.shape)}`);
     }
     const m = new Map(entries.map(([n, e]) => [n, e.shape ? { shape: e.shape, data: e.data } : e.data]));
+    // Each part validates before writing; a head refused after the rnn was written puts the rnn back, so that
+    // nothing is written unless every tensor is valid.
     this.rnn.loadStateDict(m, { prefix: 'rnn.', strict: false });
-    this.head.loadStateDict(m, { prefix: 'head.', strict: false });
+    try {
+      this.head.loadStateDict(m, { prefix: 'head.', strict: false });
+    } catch (e) {
+      this.rnn.loadStateDict(expected, { prefix: 'rnn.', strict: false });
+      throw e;
+    }
   }
 
   /** Disposes the recurrent stack and the head. */

@@ -3,7 +3,7 @@
  * memory between calls.
  * @module
  */
-import { InvalidArgumentError, ShapeError } from '../errors.js';
+import { InvalidArgumentError, OutOfMemoryError, ShapeError } from '../errors.js';
 import { WasmOwner } from '../runtime/owner.js';
 import { checkFinite, checkPositiveInt, checkTensor, describe, shapeStr, Tensor, type TensorLike } from '../tensor.js';
 import type { RecurrentLayer } from './recurrent.js';
@@ -80,12 +80,20 @@ export class Session extends WasmOwner {
     const oBytes = align(this.yLen * FLOAT);
     const nOut = model.numLayers > 1 ? 2 : 1;
     const workBytes = xBytes + nOut * oBytes + model.stepScratchBytes(B);
-    // Refused under the memory cap before anything is allocated.
-    this.engine.checkAlloc(this.cLen ? [this.hLen * FLOAT, this.cLen * FLOAT, workBytes] : [this.hLen * FLOAT, workBytes],
-      `Session (batchSize ${B})`);
-    this.hPtr = this.allocBlock(this.hLen * FLOAT);
-    this.cPtr = this.cLen ? this.allocBlock(this.cLen * FLOAT) : 0;
-    const work = this.allocBlock(workBytes);
+    let work: number;
+    try {
+      // Refused under the memory cap before anything is allocated.
+      this.engine.checkAlloc(this.cLen ? [this.hLen * FLOAT, this.cLen * FLOAT, workBytes] : [this.hLen * FLOAT, workBytes],
+        `Session (batchSize ${B})`);
+      this.hPtr = this.allocBlock(this.hLen * FLOAT);
+      this.cPtr = this.cLen ? this.allocBlock(this.cLen * FLOAT) : 0;
+      work = this.allocBlock(workBytes);
+    } catch (e) {
+      this.dispose(); // frees what was allocated already
+      if (!(e instanceof OutOfMemoryError)) throw e;
+      throw new OutOfMemoryError(`options.batchSize ${B}: a session of ${model.describeArch()} needs more ` +
+        `WebAssembly memory than can be allocated (${e.message})`, e);
+    }
     this.xPtr = work;
     const outA = work + xBytes;
     const outB = nOut > 1 ? outA + oBytes : outA;

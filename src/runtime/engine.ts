@@ -6,7 +6,7 @@
  * else in the library reaches the module through {@link getEngine}.
  * @module
  */
-import { InitError, NotInitializedError, OutOfMemoryError } from '../errors.js';
+import { InitError, InvalidArgumentError, NotInitializedError, OutOfMemoryError } from '../errors.js';
 import { Allocator, type AllocatorStats } from './allocator.js';
 import type { KernelExports } from './kernels.js';
 import { CTL_WORDS, ThreadPool, type KernelCall } from './threads.js';
@@ -281,12 +281,12 @@ export class Engine {
   /**
    * Sets the memory cap in bytes: later requests that would take the heap beyond it are refused (memory
    * already in use stays in use; WebAssembly memory never shrinks). With worker threads the memory is shared
-   * and its maximum was fixed by init's `maxMemoryBytes`: a larger cap throws RangeError.
+   * and its maximum was fixed by init's `maxMemoryBytes`: a larger cap throws {@link InvalidArgumentError}.
    */
   setMemoryCap(bytes: number): void {
-    if (!(Number.isFinite(bytes) && bytes > 0)) throw new RangeError(`setMemoryCap: expected a positive number, got ${bytes}`);
+    if (!(Number.isFinite(bytes) && bytes > 0)) throw new InvalidArgumentError('bytes', `expected a positive number of bytes for the memory cap, got ${bytes}`);
     if (bytes > this.memoryLimit) {
-      throw new RangeError(`setMemoryCap: ${bytes} bytes is above this memory's maximum of ${this.memoryLimit} bytes ` +
+      throw new InvalidArgumentError('bytes', `${bytes} bytes is above this memory's maximum of ${this.memoryLimit} bytes ` +
         '(a shared memory\'s maximum is set by init({ maxMemoryBytes }))');
     }
     this.allocator.maxBytes = bytes;

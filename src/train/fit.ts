@@ -5,13 +5,14 @@
  * @module
  */
 import { InvalidArgumentError, RnnWasmError, ShapeError } from '../errors.js';
-import { spreadTopState, topStateFeatures, type SequenceModel } from '../nn/sequence-model.js';
+import { SequenceModel, spreadTopState, topStateFeatures } from '../nn/sequence-model.js';
 import { Random } from '../nn/random.js';
-import { checkFinite, checkTensor, shapeStr, type TensorLike } from '../tensor.js';
+import { checkFinite, checkOptions, checkSeed, checkTensor, describe, shapeStr, type TensorLike } from '../tensor.js';
 import { clipGradNorm, clipGradValue, gradNorm, hasNonfiniteGrad } from './clip.js';
 import { crossEntropyLoss, lengthsMask, mseLoss, type LossResult } from './losses.js';
 import { Adam, type Optimizer } from './optimizers.js';
 import type { LRScheduler } from './schedules.js';
+import { optimKernels } from './parameter.js';
 
 /**
  * A data set of N sequences, batch-major whatever the model's `batchFirst`: inputs (N, T, I); targets
@@ -85,7 +86,9 @@ export interface FitOptions {
   recordGradNorms?: boolean;
   /**
    * A non-finite loss or gradient: `'throw'` (default) stops with an error naming the step, before any weight
-   * changes; `'skip'` leaves the weights as they are and goes on.
+   * changes; `'skip'` leaves the weights as they are and goes on. An update that would leave NaN or Infinity
+   * in a weight (finite gradients, too large a learning rate) is undone the same way (the optimizer's own state,
+   * such as Adam's moments and step count, keeps that step).
    */
   nonFinite?: 'throw' | 'skip';
   onStepEnd?: (info: StepInfo) => void;
@@ -129,7 +132,8 @@ function checkDataset(name: string, d: Dataset, model: SequenceModel, ce: boolea
   const x = checkTensor(`${name}.inputs`, d.inputs);
   const I = model.rnn.inputSize;
   if (x.shape.length !== 3 || x.shape[2] !== I || x.shape[0]! < 1 || x.shape[1]! < 1) {
-    throw new ShapeError(`${name}.inputs`, `expected (N, T, ${I}) with N, T >= 1, got ${shapeStr(x.shape)}`);
+    throw new ShapeError(`${name}.inputs`, `expected (N, T, ${I}) with N, T >= 1, got ${shapeStr(x.shape)}`,
+      [-1, -1, I], x.shape);
   }
   const [N, T] = x.shape as [number, number, number];
   checkFinite(`${name}.inputs`, x.data);
@@ -143,15 +147,26 @@ function checkDataset(name: string, d: Dataset, model: SequenceModel, ce: boolea
   }
   checkFinite(`${name}.targets`, y.data);
   if (d.lengths !== undefined) {
-    if (d.lengths.length !== N) throw new ShapeError(`${name}.lengths`, `expected ${N} entries, got ${d.lengths.length}`);
+    if (d.lengths === null || typeof d.lengths !== 'object' || typeof d.lengths.length !== 'number') {
+      throw new InvalidArgumentError(`${name}.lengths`, `expected ${N} integers, got ${describe(d.lengths)}`);
+    }
+    if (d.lengths.length !== N) {
+      throw new ShapeError(`${name}.lengths`, `expected ${N} entries, got ${d.lengths.length}`, [N], [d.lengths.length]);
+    }
     for (let i = 0; i < N; i++) {
       const v = d.lengths[i]!;
       if (!Number.isInteger(v) || v < 1 || v > T) {
-        throw new InvalidArgumentError(`${name}.lengths`, `entry ${i} must be an integer in [1, ${T}], got ${v}`);
+        throw new InvalidArgumentError(`${name}.lengths[${i}]`, `expected an integer in [1, ${T}] (T = ${T}), got ${v}`);
       }
     }
   }
   return { N, T, I, x: x.data, y: y.data, O: ce ? 0 : O, lengths: d.lengths };
+}
+
+function checkModel(model: unknown): void {
+  if (!(model instanceof SequenceModel)) {
+    throw new InvalidArgumentError('model', `expected a SequenceModel, got ${describe(model)}`);
+  }
 }
 
 /** Gathers sequences idx[...] into the model's layout for time steps [t0, t0 + n). */
@@ -179,9 +194,17 @@ function lossOf(ce: boolean, pred: Float32Array, target: Float32Array, mask: Uin
  */
 export function evaluate(model: SequenceModel, data: Dataset, options: { loss?: 'mse' | 'cross-entropy'; batchSize?: number } = {}):
   { loss: number; accuracy?: number } {
+  checkModel(model);
+  options = checkOptions('options', options, '{ loss?, batchSize? }');
+  if (options.loss !== undefined && options.loss !== 'mse' && options.loss !== 'cross-entropy') {
+    throw new InvalidArgumentError('options.loss', `expected 'mse' or 'cross-entropy', got ${describe(options.loss)}`);
+  }
   const ce = options.loss === 'cross-entropy';
-  const d = checkDataset('data', data, model, ce);
   const bs = options.batchSize ?? 64;
+  if (!Number.isSafeInteger(bs) || bs < 1) {
+    throw new InvalidArgumentError('options.batchSize', `expected an integer >= 1, got ${describe(bs)}`);
+  }
+  const d = checkDataset('data', data, model, ce);
   const bf = model.rnn.batchFirst;
   const seq = model.headInput === 'sequence';
   const C = model.head.outFeatures;
@@ -217,7 +240,26 @@ export function evaluate(model: SequenceModel, data: Dataset, options: { loss?: 
 
 /** Trains a {@link SequenceModel} on a data set; see {@link FitOptions}. */
 export function fit(model: SequenceModel, data: Dataset, options: FitOptions): FitHistory {
+  checkModel(model);
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'expected { epochs, ... }');
+  // Everything that runs during training is checked first: a bad callback found after opt.step() would leave a
+  // half-done step behind an untyped TypeError.
+  const hasStep = (o: unknown): boolean => o !== null && typeof o === 'object' && typeof (o as { step?: unknown }).step === 'function';
+  if (options.optimizer !== undefined && !hasStep(options.optimizer)) {
+    throw new InvalidArgumentError('options.optimizer', `expected an Optimizer (SGD, Adam, AdamW), got ${describe(options.optimizer)}`);
+  }
+  if (options.scheduler !== undefined && !hasStep(options.scheduler)) {
+    throw new InvalidArgumentError('options.scheduler', `expected an LRScheduler (StepLR, CosineAnnealingLR), got ${describe(options.scheduler)}`);
+  }
+  for (const k of ['onStepEnd', 'onEpochEnd'] as const) {
+    if (options[k] !== undefined && typeof options[k] !== 'function') {
+      throw new InvalidArgumentError(`options.${k}`, `expected a function, got ${describe(options[k])}`);
+    }
+  }
+  const sig = options.signal as unknown;
+  if (sig !== undefined && (sig === null || typeof sig !== 'object' || typeof (sig as AbortSignal).aborted !== 'boolean')) {
+    throw new InvalidArgumentError('options.signal', `expected an AbortSignal, got ${describe(sig)}`);
+  }
   const ce = (options.loss ?? 'mse') === 'cross-entropy';
   if (options.loss !== undefined && options.loss !== 'mse' && options.loss !== 'cross-entropy') {
     throw new InvalidArgumentError('options.loss', `expected 'mse' or 'cross-entropy', got ${String(options.loss)}`);
@@ -237,6 +279,14 @@ export function fit(model: SequenceModel, data: Dataset, options: FitOptions): F
       throw new InvalidArgumentError('options.tbptt', 'truncated BPTT needs a per-step head and a unidirectional model');
     }
   }
+  const nonFinite = options.nonFinite ?? 'throw';
+  if (nonFinite !== 'throw' && nonFinite !== 'skip') {
+    throw new InvalidArgumentError('options.nonFinite', `expected 'throw' or 'skip', got ${describe(nonFinite)}`);
+  }
+  if (options.shuffle !== undefined && typeof options.shuffle !== 'boolean') {
+    throw new InvalidArgumentError('options.shuffle', `expected a boolean, got ${describe(options.shuffle)}`);
+  }
+  checkSeed('options.seed', options.seed);
   const d = checkDataset('data', data, model, ce);
   if (options.validation) checkDataset('options.validation', options.validation, model, ce);
   const opt = options.optimizer ?? new Adam(model.parameters(), { lr: 1e-3 });
@@ -247,7 +297,17 @@ export function fit(model: SequenceModel, data: Dataset, options: FitOptions): F
   const seq = model.headInput === 'sequence';
   const history: FitHistory = { epochs: [], steps: 0, status: 'completed' };
   const order = Array.from({ length: d.N }, (_, i) => i);
+  const offsets: number[] = [];
+  let totalFloats = 0;
+  for (const p of params) {
+    offsets.push(totalFloats);
+    totalFloats += p.length;
+  }
+  const engine = params[0]!.engine;
+  const ok = optimKernels(engine);
+  let backup = 0;
   try {
+    backup = engine.alloc(Math.max(1, totalFloats) * 4);
     for (let epoch = 0; epoch < epochs; epoch++) {
       const t0 = Date.now();
       if (options.shuffle ?? true) {
@@ -318,7 +378,7 @@ export function fit(model: SequenceModel, data: Dataset, options: FitOptions): F
         for (const p of params) p.engine.k.scale(p.grad, p.length, 1 / Math.max(weight, 1));
         const gn = gradNorm(params);
         if (bad || !Number.isFinite(gn) || hasNonfiniteGrad(params)) {
-          if ((options.nonFinite ?? 'throw') === 'throw') {
+          if (nonFinite === 'throw') {
             throw new NonFiniteError(history.steps + 1, bad ? 'the loss or its gradient' : 'the gradient');
           }
           skipped++;
@@ -328,7 +388,18 @@ export function fit(model: SequenceModel, data: Dataset, options: FitOptions): F
         }
         if (options.clipGradNorm !== undefined) clipGradNorm(params, options.clipGradNorm);
         if (options.clipGradValue !== undefined) clipGradValue(params, options.clipGradValue);
+        // The update itself may overflow (finite gradients, a huge learning rate): keep the weights of the last
+        // good step and check them after the update, so no NaN or Infinity is ever left in them.
+        for (let i = 0; i < params.length; i++) ok.copy_f32(backup + offsets[i]! * 4, params[i]!.param, params[i]!.length);
         opt.step();
+        if (params.some((p) => ok.has_nonfinite(p.param, p.length) !== 0)) {
+          for (let i = 0; i < params.length; i++) ok.copy_f32(params[i]!.param, backup + offsets[i]! * 4, params[i]!.length);
+          if (nonFinite === 'throw') throw new NonFiniteError(history.steps + 1, 'the updated weights');
+          skipped++;
+          history.steps++;
+          options.onStepEnd?.({ epoch, step, globalStep: history.steps, loss, gradNorm: gn, lr: opt.lr, skipped: true });
+          continue;
+        }
         lossSum += loss;
         steps++;
         history.steps++;
@@ -348,6 +419,7 @@ export function fit(model: SequenceModel, data: Dataset, options: FitOptions): F
     }
     return history;
   } finally {
+    if (backup) engine.release(backup);
     if (ownOpt) opt.dispose();
   }
 }

@@ -95,6 +95,13 @@ export function mseLoss(pred: ArrayLike<number>, target: ArrayLike<number>, opti
   const reduction = checkReduction(options?.reduction);
   const { mask, per } = checkMask(options?.mask, pred.length, 'pred');
   const n = pred.length;
+  // Targets are data: a NaN there is a bad input, not a diverging model (a non-finite pred propagates, so that a
+  // training loop sees the loss go non-finite).
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(target[i])) {
+      throw new InvalidArgumentError(`target[${i}]`, `expected a finite number, got ${describe(target[i])}`);
+    }
+  }
   let count = 0;
   let sum = 0;
   for (let i = 0; i < n; i++) {

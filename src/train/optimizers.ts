@@ -59,12 +59,18 @@ interface Slot {
   step: number;
 }
 
-/** Validates a number option. */
+/**
+ * Validates a number option. The kernels compute in float32, so a finite double beyond the float32 range (an lr
+ * of 1e39, which would reach them as Infinity and turn even the zero padding of the weights into NaN) is refused.
+ */
 function num(name: string, v: unknown, lo: number, hi = Infinity, loOpen = false, hiOpen = false): number {
-  const ok = typeof v === 'number' && Number.isFinite(v) && (loOpen ? v > lo : v >= lo) && (hiOpen ? v < hi : v <= hi);
+  const ok = typeof v === 'number' && Number.isFinite(Math.fround(v)) && (loOpen ? v > lo : v >= lo) &&
+    (hiOpen ? v < hi : v <= hi);
   if (!ok) {
     const range = `${loOpen ? '(' : '['}${lo}, ${hi === Infinity ? 'Infinity)' : `${hi}${hiOpen ? ')' : ']'}`}`;
-    throw new InvalidArgumentError(name, `expected a finite number in ${range}, got ${describe(v)}`);
+    const beyond = typeof v === 'number' && Number.isFinite(v) && !Number.isFinite(Math.fround(v))
+      ? ' (beyond the float32 range the kernels compute in)' : '';
+    throw new InvalidArgumentError(name, `expected a finite number in ${range}, got ${describe(v)}${beyond}`);
   }
   return v as number;
 }
