@@ -270,11 +270,11 @@ it('the memory cap refuses models, sessions, workspaces and optimizer state befo
   const live = liveModels(6, x);
 
   // A model whose parameters (4·512·(256+512) floats, 6.3 MB) exceed the cap.
-  const big = expectRefused(() => new LSTM({ inputSize: 256, hiddenSize: 512 }), e, /^LSTM parameters: needs \d+ bytes \(3 blocks\)/);
+  const big = expectRefused(() => new LSTM({ inputSize: 256, hiddenSize: 512 }), e, /^options\.hiddenSize 512, options\.inputSize 256, options\.numLayers 1: .*\(LSTM parameters: needs \d+ bytes \(3 blocks\)/);
   expect(big.requestedBytes).toBeGreaterThan(4 * 512 * 768 * 4);
-  expectRefused(() => new Linear({ inFeatures: 1024, outFeatures: 1024 }), e, /^Linear parameters: needs/);
+  expectRefused(() => new Linear({ inFeatures: 1024, outFeatures: 1024 }), e, /^options\.inFeatures 1024, options\.outFeatures 1024: .*\(Linear parameters: needs/);
   const m = live[0]!.m;
-  expectRefused(() => m.createSession({ batchSize: 50_000 }), e, /^Session \(batchSize 50000\): needs/);
+  expectRefused(() => m.createSession({ batchSize: 50_000 }), e, /^options\.batchSize 50000: .*\(Session \(batchSize 50000\): needs/);
   // Forward and training workspaces of a long sequence (T = 6000, B = 8: outputs alone are 2.4 MB).
   const T = 6000;
   const long = { data: new Float32Array(T * 8 * 3).fill(0.5), shape: [T, 8, 3] };
@@ -323,9 +323,9 @@ it('with worker threads (a shared memory, its maximum fixed at init) the cap can
     // The parameters alone would fit (2.9 MB, 1.6 MB), not with the packing stage (1.3 MB, 1 MB): still refused
     // before the parameter block is allocated.
     const stats0 = e.stats();
-    expectRefused(() => new LSTM({ inputSize: 256, hiddenSize: 320 }), e, /^LSTM parameters: needs \d+ bytes \(3 blocks\)/);
+    expectRefused(() => new LSTM({ inputSize: 256, hiddenSize: 320 }), e, /^options\.hiddenSize 320, .*\(LSTM parameters: needs \d+ bytes \(3 blocks\)/);
     e.setMemoryCap(2 * 2 ** 20);
-    expectRefused(() => new LSTM({ inputSize: 128, hiddenSize: 256 }), e, /^LSTM parameters: needs/);
+    expectRefused(() => new LSTM({ inputSize: 128, hiddenSize: 256 }), e, /^options\.hiddenSize 256, .*\(LSTM parameters: needs/);
     expect(e.stats().memoryBytes).toBe(stats0.memoryBytes); // nothing grew
     e.setMemoryCap(CAP);
     // Up to the shared memory's maximum: grows, and the first model is unharmed.
