@@ -20,6 +20,8 @@ import {
   GRU, LSTM, Linear, RNN, Random, RecurrentLayer, RnnWasmError, SequenceModel, importKeras, importOnnx, init,
   loadModel, readSafetensors, saveModel, writeSafetensors, type Engine,
 } from '../src/index.js';
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { ModelProtoSchema } from '../src/io/onnx_pb.js';
 import { fixturesDir } from './helpers.js';
 
 const FILES = Number(process.env.RNN_WASM_FUZZ_FILES ?? 10_000);
@@ -252,6 +254,79 @@ function mutateSafetensors(rng: Rng, src: Uint8Array, metaKey?: string): { bytes
   }
   const what = mutateJson(rng, header);
   return { bytes: joinSafetensors(JSON.stringify(header) ?? '', data), what: `header: ${what}`, noop: false };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// ONNX structure
+// ---------------------------------------------------------------------------------------------------------------
+
+const HOSTILE_INT64 = [-1n, 0n, 1n, 2n, 3n, 7n, 2n ** 31n, 2n ** 32n, 2n ** 53n, 2n ** 62n, -(2n ** 63n), 100_000_000n,
+  65_536n, 4096n];
+
+/** Edits one field of the decoded model (an initializer's dims, type or data, a node's attribute or input...). */
+function mutateOnnx(rng: Rng, src: Uint8Array): { bytes: Uint8Array; what: string } {
+  const m = fromBinary(ModelProtoSchema, src);
+  const g = m.graph!;
+  let what: string;
+  const op = rng.int(9);
+  if (op < 4 && g.initializer.length > 0) {
+    const t = rng.pick(g.initializer);
+    const k = rng.int(5);
+    if (k === 0 || op === 0) {
+      const dims = [...t.dims];
+      if (dims.length > 0 && rng.chance(0.7)) dims[rng.int(dims.length)] = rng.pick(HOSTILE_INT64);
+      else if (rng.chance(0.5)) dims.push(rng.pick(HOSTILE_INT64));
+      else dims.pop();
+      t.dims = dims;
+      what = `${t.name}.dims = [${dims.join(', ')}]`;
+    } else if (k === 1) {
+      t.dataType = rng.int(20);
+      what = `${t.name}.dataType = ${t.dataType}`;
+    } else if (k === 2) {
+      t.rawData = t.rawData.subarray(0, rng.int(t.rawData.length + 1));
+      what = `${t.name}.rawData truncated to ${t.rawData.length}`;
+    } else if (k === 3) {
+      t.floatData = Array.from({ length: rng.int(8) }, () => rng.pick([0, 1, NaN, Infinity, -3.4e38]));
+      t.rawData = new Uint8Array(0);
+      what = `${t.name}.floatData = [${t.floatData.join(', ')}]`;
+    } else {
+      const raw = t.rawData.slice();
+      if (raw.length >= 4) new DataView(raw.buffer).setFloat32(4 * rng.int(raw.length >> 2), rng.pick([NaN, Infinity,
+        -Infinity, 3e38]), true);
+      t.rawData = raw;
+      what = `${t.name}: a non-finite or large value`;
+    }
+  } else if (op < 7 && g.node.length > 0) {
+    const n = rng.pick(g.node);
+    const k = rng.int(5);
+    if (k === 0 && n.attribute.length > 0) {
+      const a = rng.pick(n.attribute);
+      a.i = rng.pick(HOSTILE_INT64);
+      what = `${n.opType} attribute ${a.name}.i = ${a.i}`;
+    } else if (k === 1 && n.attribute.length > 0) {
+      n.attribute.splice(rng.int(n.attribute.length), 1);
+      what = `${n.opType}: an attribute removed`;
+    } else if (k === 2 && n.input.length > 0) {
+      const i = rng.int(n.input.length);
+      n.input[i] = rng.pick(['', 'nope', ...g.initializer.map((t) => t.name), ...g.node.flatMap((x) => x.output)]);
+      what = `${n.opType}.input[${i}] = ${n.input[i]}`;
+    } else if (k === 3) {
+      n.opType = rng.pick(['LSTM', 'GRU', 'RNN', 'Identity', 'Squeeze', 'Transpose', 'Gemm', 'MatMul', 'Add', 'Nope']);
+      what = `a node's opType = ${n.opType}`;
+    } else {
+      g.node.splice(g.node.indexOf(n), 1);
+      what = `node ${n.opType} removed`;
+    }
+  } else if (op === 7) {
+    const v = rng.pick(HOSTILE_INT64);
+    if (m.opsetImport[0]) m.opsetImport[0].version = v;
+    what = `opset = ${v}`;
+  } else {
+    const list = rng.chance(0.5) ? g.input : g.output;
+    if (list.length > 0) list.splice(rng.int(list.length), 1);
+    what = 'a graph input or output removed';
+  }
+  return { bytes: toBinary(ModelProtoSchema, m), what };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -496,7 +571,7 @@ it(`ONNX: ${FILES} mutated files`, () => leakCheck(() => {
   const expected = flatState(ref.model);
   ref.model.dispose();
   const r = fuzz('onnx', SEED + 4, (rng) => {
-    const m = mutateBytes(rng, valid);
+    const m = rng.chance(0.5) ? mutateBytes(rng, valid) : mutateOnnx(rng, valid);
     return { what: m.what, noop: false, load: () => {
       const o = importOnnx(m.bytes);
       return { model: o.model, dispose: () => o.model.dispose() };
