@@ -15,10 +15,10 @@
 //   loaded is disposed, so the allocator's used bytes and blocks are back at their start value at the end.
 // The per-format counts of outcomes (by error code) and the time are logged.
 import { readFileSync } from 'node:fs';
-import { beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  GRU, LSTM, Linear, RNN, Random, RecurrentLayer, RnnWasmError, SequenceModel, importKeras, importOnnx, init,
-  loadModel, readSafetensors, saveModel, writeSafetensors, type Engine,
+  GRU, InvalidArgumentError, LSTM, Linear, RNN, Random, RecurrentLayer, RnnWasmError, SafetensorsError, SequenceModel,
+  StateDictError, importKeras, importOnnx, init, loadModel, readSafetensors, saveModel, writeSafetensors, type Engine,
 } from '../src/index.js';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from '../src/io/onnx_pb.js';
@@ -343,6 +343,8 @@ interface Report {
   rejected: Record<string, number>;
   ms: number;
   maxFileMs: number;
+  /** The mutation of the slowest file. */
+  slowest: string;
   failures: string[];
 }
 
@@ -381,7 +383,7 @@ function fuzz(format: string, seed: number, make: (rng: Rng, i: number) => { wha
   afterSuccess?: () => void): Report {
   const rng = new Rng(seed);
   const report: Report = { format, files: 0, loaded: 0, identical: 0, rejected: {}, ms: 0, maxFileMs: 0,
-    failures: [] };
+    slowest: '', failures: [] };
   const memory0 = engine.stats().memoryBytes;
   const t0 = performance.now();
   for (let i = 0; i < FILES; i++) {
@@ -418,7 +420,10 @@ function fuzz(format: string, seed: number, make: (rng: Rng, i: number) => { wha
       }
     }
     const dt = performance.now() - f0;
-    report.maxFileMs = Math.max(report.maxFileMs, dt);
+    if (dt > report.maxFileMs) {
+      report.maxFileMs = dt;
+      report.slowest = `#${i} ${c.what}`;
+    }
     if (dt > PER_FILE_MS) report.failures.push(`#${i} ${c.what}: took ${dt.toFixed(0)} ms`);
     const mem = engine.stats().memoryBytes;
     if (mem > memory0 + MEMORY_SLACK) {
@@ -430,7 +435,7 @@ function fuzz(format: string, seed: number, make: (rng: Rng, i: number) => { wha
   report.ms = performance.now() - t0;
   // eslint-disable-next-line no-console
   console.log(`[fuzz] ${format}: ${report.files} files in ${report.ms.toFixed(0)} ms (max ${report.maxFileMs.toFixed(1)} ` +
-    `ms/file); loaded ${report.loaded} (${report.identical} identical); rejected ${JSON.stringify(report.rejected)}`);
+    `ms/file: ${report.slowest.slice(0, 80)}); loaded ${report.loaded} (${report.identical} identical); rejected ${JSON.stringify(report.rejected)}`);
   return report;
 }
 
@@ -586,4 +591,192 @@ it('the harness rejects what it should: a valid file loads identically, TypeErro
   const back = readSafetensors(bytes);
   expect([...back.tensors.keys()].sort()).toEqual(Object.keys(m.stateDict()).sort());
   m.dispose();
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Targeted hostile cases (table-driven). Each must throw the given error class and code, with a message naming
+// the field or tensor; the WebAssembly memory and the allocator's used bytes must be unchanged, the call quick, and
+// a model that a failed load was applied to must keep its weights.
+// ---------------------------------------------------------------------------------------------------------------
+
+type ErrorClass = abstract new (...args: never[]) => RnnWasmError;
+
+function expectRefused(load: () => unknown, cls: ErrorClass, code: string, message: RegExp): void {
+  const before = engine.stats();
+  const t0 = performance.now();
+  let caught: unknown;
+  try {
+    const out = load() as { dispose?: () => void } | undefined;
+    out?.dispose?.();
+  } catch (e) {
+    caught = e;
+  }
+  const ms = performance.now() - t0;
+  expect(caught, 'the load must fail').toBeInstanceOf(cls);
+  expect((caught as RnnWasmError).code).toBe(code);
+  expect((caught as Error).message).toMatch(message);
+  expect(ms).toBeLessThan(250);
+  const after = engine.stats();
+  expect(after.memoryBytes, 'WebAssembly memory').toBe(before.memoryBytes);
+  expect(after.usedBytes, 'allocated bytes').toBe(before.usedBytes);
+}
+
+describe('hostile .safetensors state dicts', () => {
+  let target: LSTM;
+  let valid: Uint8Array;
+  let weights: Map<string, Float32Array>;
+  beforeAll(() => {
+    target = new LSTM({ inputSize: 3, hiddenSize: 4, seed: 1 });
+    valid = writeSafetensors(target.stateDict());
+    weights = flatState(target);
+  });
+  afterAll(() => target.dispose());
+  const load = (bytes: Uint8Array) => () => target.loadStateDict(bytes);
+  const header = (h: unknown, data = new Uint8Array(0)): Uint8Array => joinSafetensors(JSON.stringify(h), data);
+  const f32 = (name: string, shape: number[], offsets: [number, number]) => ({ [name]: { dtype: 'F32', shape,
+    data_offsets: offsets } });
+
+  it('truncated at every byte is a SafetensorsError, and the model keeps its weights', () => {
+    for (let n = 0; n < valid.length; n++) {
+      expect(() => target.loadStateDict(valid.subarray(0, n)), `truncated to ${n}`).toThrow(SafetensorsError);
+    }
+    expect(sameState(flatState(target), weights)).toBe(true);
+  });
+
+  it.each<[string, () => Uint8Array, string, RegExp]>([
+    ['a header length of 2^53', () => { const b = valid.slice(); setU64(b, 0, 2 ** 53); return b; },
+      'SAFETENSORS_LIMIT', /header length 9007199254740992 exceeds maxHeaderBytes/],
+    ['a header length of 2^64 - 1', () => { const b = valid.slice(); setU64(b, 0, 2 ** 64); return b; },
+      'SAFETENSORS_LIMIT', /exceeds maxHeaderBytes/],
+    ['a header length past the end', () => { const b = valid.slice(); setU64(b, 0, valid.length); return b; },
+      'SAFETENSORS_TRUNCATED', /exceeds the \d+ bytes after the length prefix/],
+    ['a huge declared tensor', () => header(f32('w', [2 ** 30], [0, 2 ** 32])), 'SAFETENSORS_TRUNCATED',
+      /"w": data_offsets end 4294967296 is beyond the data section of 0 bytes/],
+    ['a shape of 2^32 x 2^32', () => header(f32('w', [2 ** 32, 2 ** 32], [0, 0])), 'SAFETENSORS_SHAPE',
+      /"w": element count of shape \[4294967296,4294967296\] overflows/],
+    ['a negative dimension', () => header(f32('w', [-1, 4], [0, 0])), 'SAFETENSORS_SHAPE', /"w": shape\[0\]/],
+    ['a fractional dimension', () => header(f32('w', [1.5], [0, 0])), 'SAFETENSORS_SHAPE', /"w": shape\[0\]/],
+    ['reversed data_offsets', () => header(f32('w', [1], [4, 0]), new Uint8Array(4)), 'SAFETENSORS_OFFSETS',
+      /"w": data_offsets end 0 is before begin 4/],
+    ['data_offsets outside the buffer', () => header(f32('w', [1], [4, 8]), new Uint8Array(4)),
+      'SAFETENSORS_TRUNCATED', /"w": data_offsets end 8 is beyond/],
+    ['overlapping data_offsets', () => header({ ...f32('a', [2], [0, 8]), ...f32('b', [2], [4, 12]) },
+      new Uint8Array(12)), 'SAFETENSORS_OFFSETS', /"b": data_offsets \[4, 12\] overlap tensor "a"/],
+    ['data_offsets not matching dtype x shape', () => header(f32('w', [3], [0, 8]), new Uint8Array(8)),
+      'SAFETENSORS_SHAPE', /"w": shape \[3\] with dtype F32 needs 12 bytes/],
+    ['an unknown dtype', () => header({ w: { dtype: 'F33', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)),
+      'SAFETENSORS_DTYPE', /"w": unknown dtype "F33"/],
+    ['an integer dtype', () => header({ w: { dtype: 'I32', shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4)),
+      'SAFETENSORS_DTYPE', /"w": unsupported dtype "I32"/],
+    ['a duplicate tensor name', () => joinSafetensors('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},' +
+      '"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', new Uint8Array(4)), 'SAFETENSORS_DUPLICATE',
+      /tensor "w" appears more than once/],
+    ['a non-UTF-8 header', () => { const b = valid.slice(); b[9] = 0xff; return b; }, 'SAFETENSORS_HEADER',
+      /not valid UTF-8/],
+    ['an invalid JSON header', () => joinSafetensors('{"w":', new Uint8Array(0)), 'SAFETENSORS_HEADER',
+      /not valid JSON/],
+    ['metadata of the wrong type', () => header({ __metadata__: { format: 1 } }), 'SAFETENSORS_HEADER',
+      /__metadata__/],
+    ['a missing tensor', () => writeSafetensors(Object.fromEntries(Object.entries(target.stateDict())
+      .filter(([k]) => k !== 'bias_hh_l0'))), 'STATE_DICT', /bias_hh_l0: missing tensor of shape \[16\]/],
+    ['an extra tensor', () => writeSafetensors({ ...target.stateDict(), extra: { shape: [1],
+      data: new Float32Array(1) } }), 'STATE_DICT', /extra: unexpected tensor/],
+    ['a wrongly shaped tensor', () => writeSafetensors({ ...target.stateDict(), bias_ih_l0: { shape: [4, 4],
+      data: new Float32Array(16) } }), 'STATE_DICT', /bias_ih_l0: expected shape \[16\], got \[4, 4\]/],
+    ['a NaN weight', () => writeSafetensors({ ...target.stateDict(), weight_hh_l0: { shape: [16, 4],
+      data: new Float32Array(64).fill(NaN) } }), 'STATE_DICT', /weight_hh_l0: element 0 is NaN; weights must be finite/],
+  ])('%s', (_n, make, code, message) => {
+    const cls = code === 'STATE_DICT' ? StateDictError : SafetensorsError;
+    expectRefused(load(make()), cls, code, message);
+    expect(sameState(flatState(target), weights)).toBe(true);
+  });
+});
+
+describe('hostile state dict JSON', () => {
+  let target: GRU;
+  let weights: Map<string, Float32Array>;
+  let json: Record<string, { shape: number[]; data: unknown[] }>;
+  beforeAll(() => {
+    target = new GRU({ inputSize: 2, hiddenSize: 3, seed: 1 });
+    weights = flatState(target);
+    json = JSON.parse(JSON.stringify(Object.fromEntries(Object.entries(target.stateDict()).map(([k, t]) =>
+      [k, { shape: t.shape, data: Array.from(t.data) }])))) as typeof json;
+  });
+  afterAll(() => target.dispose());
+  const edit = (f: (j: typeof json) => void) => () => {
+    const j = structuredClone(json);
+    f(j);
+    return target.loadStateDict(j as never);
+  };
+  it.each<[string, (j: Record<string, { shape: unknown; data: unknown[] }>) => void, ErrorClass, string, RegExp]>([
+    ['a wrong shape', (j) => { j.weight_ih_l0!.shape = [2, 9]; }, StateDictError, 'STATE_DICT',
+      /weight_ih_l0: expected shape \[9, 2\], got \[2, 9\]/],
+    ['too few values', (j) => { j.bias_ih_l0!.data.pop(); }, StateDictError, 'STATE_DICT',
+      /bias_ih_l0: expected 9 values/],
+    ['a string value', (j) => { j.bias_ih_l0!.data[0] = '1'; }, InvalidArgumentError, 'INVALID_ARGUMENT',
+      /stateDict\['bias_ih_l0'\].data: expected a numeric array/],
+    ['a null value', (j) => { j.bias_ih_l0!.data[3] = null; }, InvalidArgumentError, 'INVALID_ARGUMENT',
+      /stateDict\['bias_ih_l0'\].data/],
+    ['data that is an object', (j) => { (j.bias_ih_l0 as { data: unknown }).data = { length: 1e12 }; },
+      InvalidArgumentError, 'INVALID_ARGUMENT', /stateDict\['bias_ih_l0'\].data/],
+    ['a NaN value', (j) => { j.weight_hh_l0!.data[5] = NaN; }, StateDictError, 'STATE_DICT',
+      /weight_hh_l0: element 5 is NaN; weights must be finite/],
+    ['an infinite value', (j) => { j.weight_hh_l0!.data[0] = -Infinity; }, StateDictError, 'STATE_DICT',
+      /weight_hh_l0: element 0 is -Infinity/],
+    ['a value beyond float32', (j) => { j.weight_hh_l0!.data[0] = 1e39; }, StateDictError, 'STATE_DICT',
+      /weight_hh_l0: element 0 is 1e\+39, beyond the float32 range/],
+    ['a negative dimension', (j) => { j.bias_hh_l0!.shape = [-9]; }, InvalidArgumentError, 'INVALID_ARGUMENT',
+      /stateDict\['bias_hh_l0'\].shape: expected non-negative integers/],
+    ['a dimension of 2^32 x 2^32', (j) => { j.bias_hh_l0!.shape = [2 ** 32, 2 ** 32]; }, StateDictError,
+      'STATE_DICT', /bias_hh_l0: expected shape \[9\], got \[4294967296, 4294967296\]/],
+    ['a missing key', (j) => { delete j.bias_hh_l0; }, StateDictError, 'STATE_DICT', /bias_hh_l0: missing tensor/],
+    ['an extra key', (j) => { j.weight_ih_l1 = j.weight_ih_l0!; }, StateDictError, 'STATE_DICT',
+      /weight_ih_l1: unexpected tensor/],
+  ])('%s', (_n, f, cls, code, message) => {
+    expectRefused(edit(f as never), cls, code, message);
+    expect(sameState(flatState(target), weights)).toBe(true);
+  });
+});
+
+describe('hostile Keras model.json + weights.bin', () => {
+  const dir = `${fixturesDir}keras/lstm_seq_dense/`;
+  const text = readFileSync(`${dir}model.json`, 'utf8');
+  const parts = ['group1-shard1of2.bin', 'group1-shard2of2.bin'].map((f) => new Uint8Array(readFileSync(dir + f)));
+  const bin = new Uint8Array([...parts[0]!, ...parts[1]!]);
+  type J = Record<string, any>;
+  const layer = (j: J, cls: string): J => (j.modelTopology.model_config.config.layers as J[])
+    .find((l) => l.class_name === cls)!;
+  const weightsOf = (j: J): J[] => j.weightsManifest[0].weights as J[];
+  it.each<[string, (j: J) => void, Uint8Array | undefined, ErrorClass, string, RegExp]>([
+    ['weights.bin shorter than the manifest', () => {}, bin.subarray(0, bin.length - 4), InvalidArgumentError,
+      'INVALID_ARGUMENT', /weights: the weights manifest describes 1140 bytes .*got 1136/],
+    ['weights.bin longer than the manifest', () => {}, new Uint8Array([...bin, 0]), InvalidArgumentError,
+      'INVALID_ARGUMENT', /describes 1140 bytes .*got 1141/],
+    ['a wrong dtype in the manifest', (j) => { weightsOf(j)[1]!.dtype = 'int32'; }, bin, StateDictError,
+      'STATE_DICT', /dense\/bias: dtype "int32"/],
+    ['a missing manifest entry', (j) => { weightsOf(j).splice(4, 1); }, bin.subarray(0, bin.length - 96),
+      StateDictError, 'STATE_DICT', /lstm\/bias: missing weight of shape \[24\]/],
+    ['a duplicate manifest entry', (j) => { weightsOf(j).push(weightsOf(j)[1]); }, new Uint8Array([...bin,
+      ...new Uint8Array(12)]), StateDictError, 'STATE_DICT', /dense\/bias: appears twice/],
+    ['a manifest shape of 2^32 x 2^32', (j) => { weightsOf(j)[1]!.shape = [2 ** 32, 2 ** 32]; }, bin,
+      InvalidArgumentError, 'INVALID_ARGUMENT', /weights manifest describes/],
+    ['a negative manifest shape', (j) => { weightsOf(j)[1]!.shape = [-3]; }, bin, StateDictError, 'STATE_DICT',
+      /dense\/bias: manifest shape must be non-negative integers/],
+    ['a manifest without weights', (j) => { j.weightsManifest = [{ paths: [] }]; }, bin, InvalidArgumentError,
+      'INVALID_ARGUMENT', /weightsManifest\[0\]: expected \{ paths, weights \}/],
+    ['absurd units', (j) => { layer(j, 'LSTM').config.units = 1e9; }, bin, InvalidArgumentError,
+      'INVALID_ARGUMENT', /units: expected an integer in \[1, 65536\], got 1000000000/],
+    ['units matching no weight', (j) => { layer(j, 'LSTM').config.units = 65536; }, bin, StateDictError,
+      'STATE_DICT', /lstm/],
+    ['fractional units', (j) => { layer(j, 'Dense').config.units = 2.5; }, bin, InvalidArgumentError,
+      'INVALID_ARGUMENT', /units: expected an integer/],
+    ['a NaN weight', () => {}, (() => { const b = bin.slice(); new DataView(b.buffer).setFloat32(4, NaN, true);
+      return b; })(), StateDictError, 'STATE_DICT', /dense\/kernel: element 1 is NaN/],
+    ['model.json that is not JSON', () => {}, bin, InvalidArgumentError, 'INVALID_ARGUMENT', /not valid JSON/],
+  ])('%s', (name, f, weights, cls, code, message) => {
+    const j = JSON.parse(text) as J;
+    f(j);
+    const json = name === 'model.json that is not JSON' ? text.slice(0, 100) : JSON.stringify(j);
+    expectRefused(() => importKeras(json, [weights ?? bin]), cls, code, message);
+  });
 });
