@@ -122,6 +122,26 @@ function mutateBytes(rng: Rng, src: Uint8Array): { bytes: Uint8Array; what: stri
   }
 }
 
+/**
+ * An array nested 100,000 deep: JSON.parse builds it from text, but any recursive walk of it (JSON.stringify and
+ * structuredClone included) overflows the stack. Mutated values hold the placeholder DEEP_MARK, which
+ * {@link serialize} replaces by the deep array's text.
+ */
+const DEEP_TEXT = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+const DEEP: unknown = JSON.parse(DEEP_TEXT);
+const DEEP_MARK = '@@deep@@';
+
+/** JSON.stringify, with every DEEP_MARK string replaced by the 100,000-deep array. */
+function serialize(v: unknown, space?: number): string {
+  const text = JSON.stringify(v, null, space) ?? 'null';
+  return text.includes(DEEP_MARK) ? text.split(`"${DEEP_MARK}"`).join(DEEP_TEXT) : text;
+}
+
+/** A parsed copy of `v` with its DEEP_MARKs materialised. */
+function materialize<T>(v: T): T {
+  return JSON.parse(serialize(v)) as T;
+}
+
 /** Hostile JSON values for a field. */
 function hostileValue(rng: Rng, original: unknown): unknown {
   const num = typeof original === 'number' ? original : 3;
@@ -134,7 +154,7 @@ function hostileValue(rng: Rng, original: unknown): unknown {
     () => [2 ** 32, 2 ** 32], () => [-1, ...arr.slice(1)], () => [1.5, ...arr.slice(1)], () => arr.map(String),
     () => [null], () => [[1]], () => [0, 2 ** 53], () => [num], () => 'F16', () => 'F64', () => 'BF16', () => 'I32',
     () => 'float16', () => 'int32', () => 'uint8', () => 'float32', () => 'LSTM', () => 'GRU', () => 'RNN_RELU',
-    () => 'sequence', () => 'last',
+    () => 'sequence', () => 'last', () => DEEP_MARK,
   ])();
 }
 
@@ -177,7 +197,7 @@ function mutateJson(rng: Rng, root: unknown): string {
     return `rename ${s.path}`;
   }
   p[s.key] = hostileValue(rng, p[s.key]);
-  return `set ${s.path} = ${JSON.stringify(p[s.key]) ?? 'undefined'}`;
+  return `set ${s.path} = ${JSON.stringify(p[s.key])?.slice(0, 60) ?? 'undefined'}`;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -207,11 +227,11 @@ function mutateSafetensors(rng: Rng, src: Uint8Array, metaKey?: string): { bytes
   const op = rng.int(12);
   if (op === 0) {
     const meta = { ...(header.__metadata__ as Record<string, string> | undefined), [`k${rng.int(100)}`]: 'v' };
-    return { bytes: joinSafetensors(JSON.stringify({ ...header, __metadata__: meta }), data, rng.int(9)),
+    return { bytes: joinSafetensors(serialize({ ...header, __metadata__: meta }), data, rng.int(9)),
       what: 'add a metadata string', noop: true };
   }
   if (op === 1) {
-    return { bytes: joinSafetensors(JSON.stringify(header, null, rng.int(3)), data, rng.int(64)),
+    return { bytes: joinSafetensors(serialize(header, rng.int(3)), data, rng.int(64)),
       what: 'reformat the header', noop: true };
   }
   if (op === 2) {
@@ -250,11 +270,11 @@ function mutateSafetensors(rng: Rng, src: Uint8Array, metaKey?: string): { bytes
     const meta = header.__metadata__ as Record<string, string>;
     const arch = JSON.parse(meta[metaKey]!) as unknown;
     const what = mutateJson(rng, arch);
-    const text = JSON.stringify({ ...header, __metadata__: { ...meta, [metaKey]: JSON.stringify(arch) ?? 'null' } });
+    const text = serialize({ ...header, __metadata__: { ...meta, [metaKey]: serialize(arch) } });
     return { bytes: joinSafetensors(text, data), what: `architecture: ${what}`, noop: false };
   }
   const what = mutateJson(rng, header);
-  return { bytes: joinSafetensors(JSON.stringify(header) ?? '', data), what: `header: ${what}`, noop: false };
+  return { bytes: joinSafetensors(serialize(header), data), what: `header: ${what}`, noop: false };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -532,8 +552,9 @@ it(`state dict JSON: ${FILES} mutated files`, () => leakCheck(() => {
         return keep(target, () => target.loadStateDict(obj as Record<string, never>));
       } };
     }
-    const obj = structuredClone(valid);
+    let obj = structuredClone(valid);
     let what = mutateJson(rng, obj);
+    if (what.includes(DEEP_MARK)) obj = materialize(obj);
     if (rng.chance(0.3)) {
       // Values JSON cannot hold but a JSON-like object can.
       const t = obj[rng.pick(Object.keys(obj))] as { data?: unknown[] } | undefined;
@@ -586,7 +607,7 @@ it(`Keras model.json + weights.bin: ${FILES} mutated files`, () => leakCheck(() 
       const obj = structuredClone(fx.json);
       const manifest = obj.weightsManifest as unknown[];
       what = `model.json: ${mutateJson(rng, rng.chance(0.6) ? manifest : obj)}`;
-      modelJson = rng.chance(0.5) ? obj : JSON.stringify(obj);
+      modelJson = rng.chance(0.5) ? materialize(obj) : serialize(obj);
       if (rng.chance(0.2)) weights = fx.parts;
     }
     return { what: `${fx.name}: ${what}`, noop: false, expected: fx.expected, load: () => {
@@ -761,6 +782,10 @@ describe('hostile state dict JSON', () => {
       /stateDict\['bias_hh_l0'\].shape: expected non-negative integers/],
     ['a dimension of 2^32 x 2^32', (j) => { j.bias_hh_l0!.shape = [2 ** 32, 2 ** 32]; }, StateDictError,
       'STATE_DICT', /bias_hh_l0: expected shape \[9\], got \[4294967296, 4294967296\]/],
+    ['a shape nested 100,000 deep', (j) => { j.bias_hh_l0!.shape = DEEP; }, InvalidArgumentError,
+      'INVALID_ARGUMENT', /stateDict\['bias_hh_l0'\].shape: expected non-negative integers, got \[\[\[\[\.\.\.\]\]\]\]/],
+    ['data nested 100,000 deep', (j) => { j.bias_hh_l0!.data = DEEP as unknown[]; }, InvalidArgumentError,
+      'INVALID_ARGUMENT', /stateDict\['bias_hh_l0'\].data/],
     ['a missing key', (j) => { delete j.bias_hh_l0; }, StateDictError, 'STATE_DICT', /bias_hh_l0: missing tensor/],
     ['an extra key', (j) => { j.weight_ih_l1 = j.weight_ih_l0!; }, StateDictError, 'STATE_DICT',
       /weight_ih_l1: unexpected tensor/],
@@ -800,6 +825,10 @@ describe('hostile Keras model.json + weights.bin', () => {
       'INVALID_ARGUMENT', /units: expected an integer in \[1, 65536\], got 1000000000/],
     ['units matching no weight', (j) => { layer(j, 'LSTM').config.units = 65536; }, bin, StateDictError,
       'STATE_DICT', /lstm/],
+    ['units nested 100,000 deep', (j) => { layer(j, 'LSTM').config.units = DEEP_MARK; }, bin, InvalidArgumentError,
+      'INVALID_ARGUMENT', /units: expected an integer in \[1, 65536\], got \[\[\[\[\.\.\.\]\]\]\]/],
+    ['a topology nested 100,000 deep', (j) => { j.modelTopology = DEEP_MARK; }, bin, InvalidArgumentError,
+      'INVALID_ARGUMENT', /modelTopology: expected the Keras model config/],
     ['fractional units', (j) => { layer(j, 'Dense').config.units = 2.5; }, bin, InvalidArgumentError,
       'INVALID_ARGUMENT', /units: expected an integer/],
     ['a NaN weight', () => {}, (() => { const b = bin.slice(); new DataView(b.buffer).setFloat32(4, NaN, true);
@@ -808,7 +837,7 @@ describe('hostile Keras model.json + weights.bin', () => {
   ])('%s', (name, f, weights, cls, code, message) => {
     const j = JSON.parse(text) as J;
     f(j);
-    const json = name === 'model.json that is not JSON' ? text.slice(0, 100) : JSON.stringify(j);
+    const json = name === 'model.json that is not JSON' ? text.slice(0, 100) : serialize(j);
     expectRefused(() => importKeras(json, [weights ?? bin]), cls, code, message);
   });
 });
