@@ -93,11 +93,27 @@ it.each<[string, (a: Record<string, any>) => void, RegExp]>([
 it('a head that does not fit the recurrent stack is refused without leaking the head', () => {
   const m = new SequenceModel({ rnn: new GRU({ inputSize: 3, hiddenSize: 4, seed: 1 }),
     head: new Linear({ inFeatures: 4, outFeatures: 2, seed: 2 }), headInput: 'last' });
-  // headInput 'bogus': the tensors fit, SequenceModel's constructor refuses it after the head is built.
-  const bytes = withArchitecture(m, (a) => { a.head.headInput = 'bogus'; });
+  // A head of 5 inputs with a weight of that shape: the tensors fit the record, SequenceModel's constructor
+  // refuses the head after it is built.
+  const file = readSafetensors(withArchitecture(m, (a) => { a.head.inFeatures = 5; }));
   m.dispose();
+  const tensors = Object.fromEntries([...file.tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }]));
+  tensors['head.weight'] = { shape: [2, 5], data: new Float32Array(10) };
+  const bytes = writeSafetensors(tensors, { metadata: file.metadata });
   const before = getEngine().stats();
   expect(() => loadModel(bytes)).toThrow(InvalidArgumentError);
   expect(getEngine().stats().usedBytes).toBe(before.usedBytes);
   expect(getEngine().stats().blocks).toBe(before.blocks);
+});
+
+it('a headInput that is not a string is refused (an array nested 100,000 deep overflowed String())', () => {
+  const m = new SequenceModel({ rnn: new GRU({ inputSize: 3, hiddenSize: 4, seed: 1 }),
+    head: new Linear({ inFeatures: 4, outFeatures: 2, seed: 2 }), headInput: 'last' });
+  const file = readSafetensors(saveModel(m));
+  m.dispose();
+  const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+  const arch = file.metadata['rnn-wasm.architecture']!.replace('"last"', deep);
+  const tensors = Object.fromEntries([...file.tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }]));
+  const bytes = writeSafetensors(tensors, { metadata: { ...file.metadata, 'rnn-wasm.architecture': arch } });
+  expect(() => loadModel(bytes)).toThrow(/head.headInput: expected 'sequence' or 'last', got \[\[\[\[\.\.\.\]\]\]\]/);
 });

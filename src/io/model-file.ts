@@ -166,6 +166,10 @@ function checkTensors(arch: Architecture, tensors: Map<string, SafetensorsTensor
     if (typeof head !== 'object') {
       throw new StateDictError('__metadata__', `'${KEY}' head: expected an object, got ${describe(head)}`);
     }
+    if (head.headInput !== undefined && head.headInput !== 'sequence' && head.headInput !== 'last') {
+      throw new StateDictError('__metadata__', `'${KEY}' head.headInput: expected 'sequence' or 'last', got ` +
+        `${describe(head.headInput)}`);
+    }
     const inF = archInt('head.inFeatures', head.inFeatures, 1, 1 << 24);
     const outF = archInt('head.outFeatures', head.outFeatures, 1, 1 << 24);
     want.set('head.weight', [outF, inF]);
