@@ -19,7 +19,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   GRU, InvalidArgumentError, LSTM, Linear, RNN, Random, RecurrentLayer, RnnWasmError, SafetensorsError, SequenceModel,
-  StateDictError, importKeras, importOnnx, init, loadModel, readSafetensors, saveModel, writeSafetensors, type Engine,
+  StateDictError, UnsupportedError, importKeras, importOnnx, init, loadModel, readSafetensors, saveModel, writeSafetensors, type Engine,
 } from '../src/index.js';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema } from '../src/io/onnx_pb.js';
@@ -839,5 +839,20 @@ describe('hostile Keras model.json + weights.bin', () => {
     f(j);
     const json = name === 'model.json that is not JSON' ? text.slice(0, 100) : serialize(j);
     expectRefused(() => importKeras(json, [weights ?? bin]), cls, code, message);
+  });
+  it.each<[string, string, (j: J) => void, ErrorClass, string, RegExp]>([
+    ['inbound node arguments nested 100,000 deep', 'gru_reset_after',
+      (j) => { (j.modelTopology.model_config.config.layers as J[])[1]!.inbound_nodes[0].args = DEEP_MARK; },
+      InvalidArgumentError, 'INVALID_ARGUMENT', /nested more than 64 deep/],
+    ['a TimeDistributed class_name nested 100,000 deep', 'bilstm_stack2_td',
+      (j) => { layer(j, 'TimeDistributed').config.layer.class_name = DEEP_MARK; }, UnsupportedError, 'UNSUPPORTED',
+      /only TimeDistributed\(Dense\) is supported, got TimeDistributed\(\[\[\[\[\.\.\.\]\]\]\]\)/],
+  ])('%s (%s)', (_n, fixture, f, cls, code, message) => {
+    const d = `${fixturesDir}keras/${fixture}/`;
+    const j = JSON.parse(readFileSync(`${d}model.json`, 'utf8')) as J;
+    const w = (j.weightsManifest as Array<{ paths: string[] }>).flatMap((g) => g.paths)
+      .map((p) => new Uint8Array(readFileSync(d + p)));
+    f(j);
+    expectRefused(() => importKeras(serialize(j), w), cls, code, message);
   });
 });

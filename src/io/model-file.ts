@@ -77,7 +77,7 @@ export function loadModel(bytes: Uint8Array | ArrayBuffer): RecurrentLayer | Seq
     throw new StateDictError('__metadata__', `'${KEY}' is not valid JSON: ${String(e)}`);
   }
   if (arch?.version !== 1 || typeof arch.rnn !== 'object' || arch.rnn === null) {
-    throw new StateDictError('__metadata__', `unsupported architecture record (version ${String(arch?.version)})`);
+    throw new StateDictError('__metadata__', `unsupported architecture record (version ${describe((arch as { version?: unknown } | null)?.version)})`);
   }
   checkTensors(arch, file.tensors);
   const a = arch.rnn;
@@ -89,7 +89,7 @@ export function loadModel(bytes: Uint8Array | ArrayBuffer): RecurrentLayer | Seq
   else if (a.mode === 'RNN_TANH' || a.mode === 'RNN_RELU') {
     rnn = new RNN({ ...common, nonlinearity: a.mode === 'RNN_RELU' ? 'relu' : 'tanh' });
   } else {
-    throw new StateDictError('__metadata__', `unknown cell mode ${String(a.mode)}`);
+    throw new StateDictError('__metadata__', `unknown cell mode ${describe(a.mode)}`);
   }
   const tensors = new Map([...file.tensors].map(([n, t]) => [n, { shape: t.shape, data: t.data }]));
   try {
