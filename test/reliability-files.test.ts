@@ -793,6 +793,13 @@ describe('hostile state dict JSON', () => {
     expectRefused(edit(f as never), cls, code, message);
     expect(sameState(flatState(target), weights)).toBe(true);
   });
+
+  it('a Map with a name that is not a string', () => {
+    const m = new Map<unknown, unknown>(Object.entries(structuredClone(json)));
+    m.set(7, [1, 2]);
+    expectRefused(() => target.loadStateDict(m as never), InvalidArgumentError, 'INVALID_ARGUMENT',
+      /stateDict: tensor names must be strings, got 7/);
+  });
 });
 
 describe('hostile Keras model.json + weights.bin', () => {
