@@ -73,6 +73,10 @@ it.each<[string, (a: Record<string, any>) => void, RegExp]>([
   ['more layers', (a) => { a.rnn.numLayers = 1000; }, /rnn.weight_ih_l1: missing tensor/],
   ['a huge head', (a) => { a.head.outFeatures = 1 << 24; }, /head.bias: expected shape \[16777216\]/],
   ['an unknown mode', (a) => { a.rnn.mode = 'XLSTM'; }, /unknown cell mode/],
+  ['a head bias that is not a boolean', (a) => { a.head.bias = [[[[[['x']]]]]]; },
+    /head.bias: expected a boolean, got \[\[\[\[\.\.\.\]\]\]\]/],
+  ['a bidirectional flag that is not a boolean', (a) => { a.rnn.bidirectional = 'yes'; },
+    /rnn.bidirectional: expected a boolean, got "yes"/],
   ['a head of the wrong input size', (a) => { a.head.inFeatures = 5; }, /head.weight: expected shape \[2, 5\]/],
 ])('an architecture record with %s is refused before any allocation', (_n, edit, message) => {
   const m = new SequenceModel({ rnn: new GRU({ inputSize: 3, hiddenSize: 4, seed: 1 }),

@@ -131,6 +131,13 @@ function archInt(where: string, v: unknown, lo: number, hi: number): number {
   return v;
 }
 
+/** An architecture field that must be a boolean when present. */
+function archBool(where: string, v: unknown): void {
+  if (v !== undefined && typeof v !== 'boolean') {
+    throw new StateDictError('__metadata__', `'${KEY}' ${where}: expected a boolean, got ${describe(v)}`);
+  }
+}
+
 /**
  * Checks the file's tensors against the shapes the architecture implies (names, shapes, nothing missing or extra)
  * before any model is built, so that an architecture record declaring a huge model next to small tensors is
@@ -145,6 +152,7 @@ function checkTensors(arch: Architecture, tensors: Map<string, SafetensorsTensor
   const H = archInt('rnn.hiddenSize', a.hiddenSize, 1, 1 << 16);
   const L = archInt('rnn.numLayers', a.numLayers, 1, 1024);
   const P = a.projSize === undefined ? 0 : archInt('rnn.projSize', a.projSize, 0, H - 1);
+  for (const k of ['bidirectional', 'batchFirst', 'bias', 'resetAfter'] as const) archBool(`rnn.${k}`, a[k]);
   const D = a.bidirectional === true ? 2 : 1;
   const G = a.mode === 'LSTM' ? 4 : a.mode === 'GRU' ? 3 : 1;
   const out = P > 0 ? P : H;
@@ -170,6 +178,7 @@ function checkTensors(arch: Architecture, tensors: Map<string, SafetensorsTensor
       throw new StateDictError('__metadata__', `'${KEY}' head.headInput: expected 'sequence' or 'last', got ` +
         `${describe(head.headInput)}`);
     }
+    archBool('head.bias', head.bias);
     const inF = archInt('head.inFeatures', head.inFeatures, 1, 1 << 24);
     const outF = archInt('head.outFeatures', head.outFeatures, 1, 1 << 24);
     want.set('head.weight', [outF, inF]);
