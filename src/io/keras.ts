@@ -689,8 +689,9 @@ function bidirectionalSpec(l: KLayer): RecurrentSpec {
         `${describe(back)}`);
     }
     if (back.class_name !== inner.class_name) {
-      throw new UnsupportedError(`layer '${l.name}' (Bidirectional): backward layer ${typeof back.class_name === 'string' ? back.class_name : describe(back.class_name)} ` +
-        `differs from forward layer ${inner.class_name}`);
+      const cls: unknown = back.class_name;
+      throw new UnsupportedError(`layer '${l.name}' (Bidirectional): backward layer ` +
+        `${typeof cls === 'string' ? cls : describe(cls)} differs from forward layer ${inner.class_name}`);
     }
     const bc = { ...back.config, go_backwards: false };
     const b = recurrentSpec(inner.class_name, bc, l.name, `${where}.backward_layer.config`, true);

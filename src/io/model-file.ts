@@ -77,7 +77,8 @@ export function loadModel(bytes: Uint8Array | ArrayBuffer): RecurrentLayer | Seq
     throw new StateDictError('__metadata__', `'${KEY}' is not valid JSON: ${String(e)}`);
   }
   if (arch?.version !== 1 || typeof arch.rnn !== 'object' || arch.rnn === null) {
-    throw new StateDictError('__metadata__', `unsupported architecture record (version ${describe((arch as { version?: unknown } | null)?.version)})`);
+    const version: unknown = (arch as { version?: unknown } | null)?.version;
+    throw new StateDictError('__metadata__', `unsupported architecture record (version ${describe(version)})`);
   }
   checkTensors(arch, file.tensors);
   const a = arch.rnn;
