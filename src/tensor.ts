@@ -110,11 +110,17 @@ export function checkSeed(name: string, v: unknown): number | undefined {
   return v;
 }
 
-/** A short description of a value for error messages. */
-export function describe(v: unknown): string {
+/**
+ * A short description of a value for error messages. Shallow on purpose: arrays nested more than 3 deep show as
+ * `[...]`, so a hostile value (a JSON array nested 10^5 deep) cannot overflow the stack.
+ */
+export function describe(v: unknown, depth = 0): string {
   if (v === undefined) return 'undefined';
   if (v === null) return 'null';
-  if (Array.isArray(v)) return `[${v.slice(0, 8).map((x) => describe(x)).join(', ')}${v.length > 8 ? ', ...' : ''}]`;
+  if (Array.isArray(v)) {
+    if (depth >= 3) return '[...]';
+    return `[${v.slice(0, 8).map((x) => describe(x, depth + 1)).join(', ')}${v.length > 8 ? ', ...' : ''}]`;
+  }
   if (ArrayBuffer.isView(v)) return `${v.constructor.name}(${(v as unknown as ArrayLike<number>).length})`;
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
   if (typeof v === 'object') return Object.prototype.toString.call(v);

@@ -443,6 +443,27 @@ describe('importOnnx: unsupported graphs and bad input', () => {
     });
     expect(() => importOnnx(badDims)).toThrow(OnnxError);
   });
+
+  it.each([
+    ['2^31 x 2^31', [1n, 2n ** 31n, 2n ** 31n]],
+    ['2^32 x 2^32', [2n ** 32n, 2n ** 32n]],
+    ['10^8', [100_000_000n]],
+  ])('a weight whose dims claim %s values is refused before anything that size is allocated', (_n, dims) => {
+    for (const raw of [true, false]) {
+      const bytes = mutate('lstm_1l', (m) => {
+        const w = m.graph!.initializer.find((t) => t.name === recurrentNodeOf(m).input[1])!;
+        w.dims = dims;
+        if (!raw) {
+          w.floatData = [1, 2, 3];
+          w.rawData = new Uint8Array(0);
+        }
+      });
+      const t0 = performance.now();
+      expect(() => importOnnx(bytes)).toThrow(OnnxError);
+      expect(() => importOnnx(bytes)).toThrow(/expected \d/);
+      expect(performance.now() - t0).toBeLessThan(200); // a 10^8-element Float64Array (800 MB) was allocated first
+    }
+  });
 });
 
 describe('exportOnnx: bad arguments', () => {

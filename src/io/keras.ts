@@ -448,12 +448,14 @@ function inboundNames(node: unknown, layer: string, where: string): string[] {
     return out;
   }
   if (isObj(node)) {
-    const collect = (v: unknown, acc: string[]): void => {
-      if (Array.isArray(v)) v.forEach((x) => collect(x, acc));
+    const collect = (v: unknown, acc: string[], depth = 0): void => {
+      if (depth > 64) throw new InvalidArgumentError(where, 'inbound node arguments nested more than 64 deep');
+      if (Array.isArray(v)) v.forEach((x) => collect(x, acc, depth + 1));
       else if (isObj(v)) {
         if (v.class_name === '__keras_tensor__' && isObj(v.config) && Array.isArray(v.config.keras_history)) {
-          acc.push(String(v.config.keras_history[0]));
-        } else Object.values(v).forEach((x) => collect(x, acc));
+          const h: unknown = v.config.keras_history[0];
+          acc.push(typeof h === 'string' ? h : describe(h));
+        } else Object.values(v).forEach((x) => collect(x, acc, depth + 1));
       }
     };
     collect(node.args, out);
@@ -628,8 +630,9 @@ function buildPlan(layers: KLayer[]): Plan {
       if (l.className === 'TimeDistributed') {
         const inner = cfg.layer;
         if (!isObj(inner) || inner.class_name !== 'Dense' || !isObj(inner.config)) {
+          const cls: unknown = isObj(inner) ? inner.class_name : inner;
           throw new UnsupportedError(`${where}: only TimeDistributed(Dense) is supported, got TimeDistributed(` +
-            `${isObj(inner) ? String(inner.class_name) : describe(inner)})`);
+            `${typeof cls === 'string' ? cls : describe(cls)})`);
         }
         if (!plan.recurrent[plan.recurrent.length - 1]!.returnSequences) {
           throw new InvalidArgumentError(where, 'TimeDistributed needs a sequence, but the recurrent layer before it ' +
@@ -686,8 +689,9 @@ function bidirectionalSpec(l: KLayer): RecurrentSpec {
         `${describe(back)}`);
     }
     if (back.class_name !== inner.class_name) {
-      throw new UnsupportedError(`layer '${l.name}' (Bidirectional): backward layer ${String(back.class_name)} ` +
-        `differs from forward layer ${inner.class_name}`);
+      const cls: unknown = back.class_name;
+      throw new UnsupportedError(`layer '${l.name}' (Bidirectional): backward layer ` +
+        `${typeof cls === 'string' ? cls : describe(cls)} differs from forward layer ${inner.class_name}`);
     }
     const bc = { ...back.config, go_backwards: false };
     const b = recurrentSpec(inner.class_name, bc, l.name, `${where}.backward_layer.config`, true);

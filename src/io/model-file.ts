@@ -9,7 +9,8 @@ import { InvalidArgumentError, StateDictError } from '../errors.js';
 import { Linear } from '../nn/linear.js';
 import { GRU, LSTM, RNN, RecurrentLayer } from '../nn/recurrent.js';
 import { SequenceModel, type HeadInput } from '../nn/sequence-model.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { describe, shapeStr } from '../tensor.js';
+import { readSafetensors, writeSafetensors, type SafetensorsTensor } from './safetensors.js';
 
 /** The architecture recorded in a model file. */
 export interface Architecture {
@@ -76,8 +77,10 @@ export function loadModel(bytes: Uint8Array | ArrayBuffer): RecurrentLayer | Seq
     throw new StateDictError('__metadata__', `'${KEY}' is not valid JSON: ${String(e)}`);
   }
   if (arch?.version !== 1 || typeof arch.rnn !== 'object' || arch.rnn === null) {
-    throw new StateDictError('__metadata__', `unsupported architecture record (version ${String(arch?.version)})`);
+    const version: unknown = (arch as { version?: unknown } | null)?.version;
+    throw new StateDictError('__metadata__', `unsupported architecture record (version ${describe(version)})`);
   }
+  checkTensors(arch, file.tensors);
   const a = arch.rnn;
   const common = { inputSize: a.inputSize, hiddenSize: a.hiddenSize, numLayers: a.numLayers,
     bidirectional: a.bidirectional, batchFirst: a.batchFirst, bias: a.bias, seed: 0 };
@@ -87,7 +90,7 @@ export function loadModel(bytes: Uint8Array | ArrayBuffer): RecurrentLayer | Seq
   else if (a.mode === 'RNN_TANH' || a.mode === 'RNN_RELU') {
     rnn = new RNN({ ...common, nonlinearity: a.mode === 'RNN_RELU' ? 'relu' : 'tanh' });
   } else {
-    throw new StateDictError('__metadata__', `unknown cell mode ${String(a.mode)}`);
+    throw new StateDictError('__metadata__', `unknown cell mode ${describe(a.mode)}`);
   }
   const tensors = new Map([...file.tensors].map(([n, t]) => [n, { shape: t.shape, data: t.data }]));
   try {
@@ -99,8 +102,14 @@ export function loadModel(bytes: Uint8Array | ArrayBuffer): RecurrentLayer | Seq
       return rnn;
     }
     const h = arch.head;
-    const model = new SequenceModel({ rnn, head: new Linear({ inFeatures: h.inFeatures, outFeatures: h.outFeatures,
-      bias: h.bias, seed: 0 }), headInput: h.headInput });
+    const head = new Linear({ inFeatures: h.inFeatures, outFeatures: h.outFeatures, bias: h.bias, seed: 0 });
+    let model: SequenceModel;
+    try {
+      model = new SequenceModel({ rnn, head, headInput: h.headInput });
+    } catch (e) {
+      head.dispose();
+      throw e;
+    }
     try {
       model.loadStateDict(tensors);
     } catch (e) {
@@ -111,5 +120,83 @@ export function loadModel(bytes: Uint8Array | ArrayBuffer): RecurrentLayer | Seq
   } catch (e) {
     if (!rnn.isDisposed) rnn.dispose();
     throw e;
+  }
+}
+
+/** An architecture field that must be an integer in [lo, hi]. */
+function archInt(where: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < lo || v > hi) {
+    throw new StateDictError('__metadata__', `'${KEY}' ${where}: expected an integer in [${lo}, ${hi}], got ` +
+      `${describe(v)}`);
+  }
+  return v;
+}
+
+/** An architecture field that must be a boolean when present. */
+function archBool(where: string, v: unknown): void {
+  if (v !== undefined && typeof v !== 'boolean') {
+    throw new StateDictError('__metadata__', `'${KEY}' ${where}: expected a boolean, got ${describe(v)}`);
+  }
+}
+
+/**
+ * Checks the file's tensors against the shapes the architecture implies (names, shapes, nothing missing or extra)
+ * before any model is built, so that an architecture record declaring a huge model next to small tensors is
+ * refused without allocating WebAssembly memory for it. Field types beyond the sizes are left to the constructors.
+ */
+function checkTensors(arch: Architecture, tensors: Map<string, SafetensorsTensor>): void {
+  const a = arch.rnn as Record<string, unknown>;
+  if (a.mode !== 'LSTM' && a.mode !== 'GRU' && a.mode !== 'RNN_TANH' && a.mode !== 'RNN_RELU') {
+    throw new StateDictError('__metadata__', `unknown cell mode ${describe(a.mode)}`);
+  }
+  const inputSize = archInt('rnn.inputSize', a.inputSize, 1, 1 << 16);
+  const H = archInt('rnn.hiddenSize', a.hiddenSize, 1, 1 << 16);
+  const L = archInt('rnn.numLayers', a.numLayers, 1, 1024);
+  const P = a.projSize === undefined ? 0 : archInt('rnn.projSize', a.projSize, 0, H - 1);
+  for (const k of ['bidirectional', 'batchFirst', 'bias', 'resetAfter'] as const) archBool(`rnn.${k}`, a[k]);
+  const D = a.bidirectional === true ? 2 : 1;
+  const G = a.mode === 'LSTM' ? 4 : a.mode === 'GRU' ? 3 : 1;
+  const out = P > 0 ? P : H;
+  const want = new Map<string, number[]>();
+  for (let l = 0; l < L; l++) {
+    for (let d = 0; d < D; d++) {
+      const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
+      want.set(`rnn.weight_ih${sfx}`, [G * H, l === 0 ? inputSize : D * out]);
+      want.set(`rnn.weight_hh${sfx}`, [G * H, out]);
+      if (a.bias !== false) {
+        want.set(`rnn.bias_ih${sfx}`, [G * H]);
+        want.set(`rnn.bias_hh${sfx}`, [G * H]);
+      }
+      if (P > 0) want.set(`rnn.weight_hr${sfx}`, [P, H]);
+    }
+  }
+  const head = arch.head as Record<string, unknown> | undefined;
+  if (head !== undefined && head !== null) {
+    if (typeof head !== 'object') {
+      throw new StateDictError('__metadata__', `'${KEY}' head: expected an object, got ${describe(head)}`);
+    }
+    if (head.headInput !== undefined && head.headInput !== 'sequence' && head.headInput !== 'last') {
+      throw new StateDictError('__metadata__', `'${KEY}' head.headInput: expected 'sequence' or 'last', got ` +
+        `${describe(head.headInput)}`);
+    }
+    archBool('head.bias', head.bias);
+    const inF = archInt('head.inFeatures', head.inFeatures, 1, 1 << 24);
+    const outF = archInt('head.outFeatures', head.outFeatures, 1, 1 << 24);
+    want.set('head.weight', [outF, inF]);
+    if (head.bias !== false) want.set('head.bias', [outF]);
+  }
+  for (const [name, t] of tensors) {
+    const shape = want.get(name);
+    if (shape === undefined) {
+      throw new StateDictError(name, `unexpected tensor for the architecture in '${KEY}'`);
+    }
+    if (shape.length !== t.shape.length || shape.some((s, i) => s !== t.shape[i])) {
+      throw new StateDictError(name, `expected shape ${shapeStr(shape)} (from '${KEY}'), got ${shapeStr(t.shape)}`);
+    }
+  }
+  for (const [name, shape] of want) {
+    if (!tensors.has(name)) {
+      throw new StateDictError(name, `missing tensor of shape ${shapeStr(shape)} (from '${KEY}')`);
+    }
   }
 }

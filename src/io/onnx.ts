@@ -182,12 +182,14 @@ function decodeTensor(t: TensorProto, what: string): Dense {
   const raw = t.rawData;
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const useRaw = raw.byteLength > 0;
-  const out = new Float64Array(n);
+  // Allocated only once the data is known to hold n values: the dims alone may claim any size.
+  let out = new Float64Array(0);
   const fromRaw = (size: number, get: (off: number) => number): void => {
     if (raw.byteLength !== n * size) {
       throw new OnnxError(`tensor '${t.name}' has ${raw.byteLength} bytes of raw data, expected ${n * size} ` +
         `for dims [${dims.join(', ')}]`, what);
     }
+    out = new Float64Array(n);
     for (let i = 0; i < n; i++) out[i] = get(i * size);
   };
   const fromList = (list: ArrayLike<number | bigint>, conv: (v: number | bigint) => number = Number): void => {
@@ -195,6 +197,7 @@ function decodeTensor(t: TensorProto, what: string): Dense {
       throw new OnnxError(`tensor '${t.name}' holds ${list.length} values, expected ${n} for dims [${dims.join(', ')}]`,
         what);
     }
+    out = new Float64Array(n);
     for (let i = 0; i < n; i++) out[i] = conv(list[i]!);
   };
   switch (t.dataType) {

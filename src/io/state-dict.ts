@@ -36,6 +36,9 @@ export function normalizeStateDict(input: StateDictInput): Array<[string, StateD
   else if (input !== null && typeof input === 'object') pairs = Object.entries(input);
   else throw new InvalidArgumentError('stateDict', `expected an object, a Map or .safetensors bytes, got ${describe(input)}`);
   return pairs.map(([name, v]) => {
+    if (typeof name !== 'string') {
+      throw new InvalidArgumentError('stateDict', `tensor names must be strings, got ${describe(name)}`);
+    }
     if (v !== null && typeof v === 'object' && 'data' in v && 'shape' in v) {
       const t = v as { shape: unknown; data: unknown };
       if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
