@@ -52,3 +52,21 @@ it.each(['sequence', 'last'] as const)('head on %s: gradients match finite diffe
   model.dispose();
   expect(rnn.isDisposed).toBe(true);
 });
+
+it('a recurrence that overflows float32 is reported as such, not as a bad input', async () => {
+  const { RNN } = await import('../src/index.js');
+  const rnn = new RNN({ inputSize: 1, hiddenSize: 2, nonlinearity: 'relu', seed: 1 });
+  const sd = rnn.stateDict();
+  sd.weight_hh_l0!.data.fill(1e30); // h grows by 2e30 per step: Infinity by the second step
+  sd.weight_ih_l0!.data.fill(1);
+  sd.bias_ih_l0!.data.fill(1);
+  rnn.loadStateDict(sd);
+  const m = new SequenceModel({ rnn, head: new Linear({ inFeatures: 2, outFeatures: 1, seed: 1 }), headInput: 'last' });
+  const x = { data: new Float32Array([1, 1, 1]), shape: [3, 1, 1] };
+  expect(() => m.forward(x)).toThrow(/^the recurrent layer's output overflowed float32 \(element \d+ is (Infinity|NaN)/);
+  try { m.forward(x); } catch (e) { expect((e as { code: string }).code).toBe('NON_FINITE'); }
+  // A finite sequence still runs (one step: h = relu(1 + 1) = 2 per unit).
+  const y = m.forward({ data: new Float32Array([1]), shape: [1, 1, 1] });
+  expect(Number.isFinite(y.data[0]!)).toBe(true);
+  m.dispose();
+});

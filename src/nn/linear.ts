@@ -7,7 +7,7 @@ import { InvalidArgumentError, OutOfMemoryError, ShapeError, StateDictError } fr
 import { getEngine } from '../runtime/engine.js';
 import { WasmOwner } from '../runtime/owner.js';
 import {
-  checkFinite, checkOptions, checkPositiveInt, checkSeed, checkTensor, shapeStr, Tensor, type TensorLike,
+  checkFinite, checkOptions, checkPositiveInt, checkSeed, checkTensor, describe, shapeStr, Tensor, type TensorLike,
 } from '../tensor.js';
 import { normalizeStateDict, type StateDictInput } from '../io/state-dict.js';
 import type { Parameter } from '../train/parameter.js';
@@ -52,7 +52,7 @@ export class Linear extends WasmOwner {
     this.inFeatures = checkPositiveInt('options.inFeatures', options.inFeatures, MAX_DIM);
     this.outFeatures = checkPositiveInt('options.outFeatures', options.outFeatures, MAX_DIM);
     const b = options.bias ?? true;
-    if (typeof b !== 'boolean') throw new InvalidArgumentError('options.bias', `expected a boolean, got ${String(b)}`);
+    if (typeof b !== 'boolean') throw new InvalidArgumentError('options.bias', `expected a boolean, got ${describe(b)}`);
     this.hasBias = b;
     checkSeed('options.seed', options.seed);
     this.outPad = q16(this.outFeatures);

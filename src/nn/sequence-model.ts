@@ -3,7 +3,7 @@
  * sequence) or on the final state (sequence classification or regression).
  * @module
  */
-import { InvalidArgumentError, StateDictError } from '../errors.js';
+import { InvalidArgumentError, RnnWasmError, StateDictError } from '../errors.js';
 import { Tensor, checkOptions, describe, shapeStr, type TensorLike } from '../tensor.js';
 import type { Parameter } from '../train/parameter.js';
 import { normalizeStateDict, type StateDictInput } from '../io/state-dict.js';
@@ -55,11 +55,26 @@ export class SequenceModel {
     }
     const hi = options.headInput ?? 'sequence';
     if (hi !== 'sequence' && hi !== 'last') {
-      throw new InvalidArgumentError('options.headInput', `expected 'sequence' or 'last', got ${String(hi)}`);
+      throw new InvalidArgumentError('options.headInput', `expected 'sequence' or 'last', got ${describe(hi)}`);
     }
     this.rnn = rnn;
     this.head = head;
     this.headInput = hi;
+  }
+
+  // The head checks its input for non-finite values as a user input; here that input is the recurrent layer's
+  // output, finite whenever the caller's input was (forward checks it), so a non-finite value means the
+  // recurrence overflowed float32: say so instead of blaming `input`.
+  private headForward(x: TensorLike, train: boolean): Tensor {
+    try {
+      return this.head.forward(x, { train });
+    } catch (e) {
+      if (e instanceof InvalidArgumentError && e.argument === 'input' && /not finite|finite numbers/.test(e.message)) {
+        throw new RnnWasmError('NON_FINITE', `the recurrent layer's output overflowed float32 (${e.message.slice(7)}); ` +
+          'the weights or the input are too large for this sequence');
+      }
+      throw e;
+    }
   }
 
   /** Runs the model. With `train`, keeps what {@link backward} needs. */
@@ -69,12 +84,12 @@ export class SequenceModel {
     const train = options.train ?? false;
     if (this.headInput === 'sequence') {
       this.pending = train ? { hShape: r.hN.shape, oShape: r.output.shape } : undefined;
-      return this.head.forward(r.output, { train });
+      return this.headForward(r.output, train);
     }
     const B = r.hN.shape.length === 3 ? r.hN.shape[1]! : 1;
     const feats = topStateFeatures(this.rnn, r.hN.data, B);
     this.pending = train ? { hShape: r.hN.shape, oShape: r.output.shape } : undefined;
-    const y = this.head.forward({ data: feats, shape: [B, feats.length / B] }, { train });
+    const y = this.headForward({ data: feats, shape: [B, feats.length / B] }, train);
     return r.hN.shape.length === 3 ? y : new Tensor(y.data, [y.shape[1]!]);
   }
 
