@@ -9,7 +9,7 @@
 // (both biases folded in) is one GEMM before the steps, and it seeds the accumulators.
 
 import { madd } from './simd';
-import { vsigmoid, vtanh } from './activations';
+import { vsigmoid_fast, vtanh_fast } from './activations';
 import { gemm_forward, panel_forward } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { pack_transpose } from './pack';
@@ -22,10 +22,10 @@ export const PROJ_U: i32 = 16;
 
 // @ts-ignore: decorator
 @inline function cell(a0: v128, a1: v128, a2: v128, a3: v128, cp: usize, cn: usize, rn: usize, gs: usize): void {
-  const i = vsigmoid(a0), f = vsigmoid(a1), g = vtanh(a2), o = vsigmoid(a3);
+  const i = vsigmoid_fast(a0), f = vsigmoid_fast(a1), g = vtanh_fast(a2), o = vsigmoid_fast(a3);
   const c = madd(f, v128.load(cp), f32x4.mul(i, g));
   v128.store(cn, c);
-  v128.store(rn, f32x4.mul(o, vtanh(c)));
+  v128.store(rn, f32x4.mul(o, vtanh_fast(c)));
   if (gs) {
     v128.store(gs, i); v128.store(gs, f, 16); v128.store(gs, g, 32); v128.store(gs, o, 48);
   }
@@ -210,7 +210,7 @@ export function lstm_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize, dc0:
       for (let p = 0; p < nP; p++) {
         const gt = gb + (<usize>(p * 16) << 2), u = <usize>(p * 4) << 2;
         const i = v128.load(gt), f = v128.load(gt, 16), gg = v128.load(gt, 32), o = v128.load(gt, 48);
-        const tc = vtanh(v128.load(ca + u));
+        const tc = vtanh_fast(v128.load(ca + u)); // the forward's tanh(c), recomputed
         const dy = v128.load(rb + u);
         const one = f32x4.splat(1);
         const dcv = madd(f32x4.mul(dy, o), f32x4.sub(one, f32x4.mul(tc, tc)), v128.load(db + u));
