@@ -2,7 +2,7 @@
 //
 // One gate, so panels hold 16 consecutive hidden units (U = 16, NR = 16) for four accumulators per tile row.
 
-import { vact } from './activations';
+import { vact, vtanh_fast, ACT_TANH } from './activations';
 import { gemm_forward, panel_forward } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { ACT_RELU } from './activations';
@@ -13,6 +13,12 @@ import { recordNorm, addUpstream, prepareNext, weightGrad, weightGradScratch, in
 export const RNN_U: i32 = 16;
 export const RNN_NR: i32 = 16;
 
+/** The cell's activation: tanh in the fast form the LSTM and GRU cells use (activations.ts), relu exact. */
+// @ts-ignore: decorator
+@inline function actCell(x: v128, act: i32): v128 {
+  return act == ACT_TANH ? vtanh_fast(x) : vact(x, act);
+}
+
 /** One time step for all B rows: gx (B, ld), the input projection, is overwritten with the pre-activations. */
 function step(hn: usize, gx: usize, hp: usize, ld: i32, W: usize, K: i32, B: i32, nP: i32, act: i32): void {
   const row = <usize>ld << 2;
@@ -21,8 +27,8 @@ function step(hn: usize, gx: usize, hp: usize, ld: i32, W: usize, K: i32, B: i32
     panel_forward(gx + off, row, gx + off, row, 4, 0, 0, hp, row, W + (<usize>(p * K * 16) << 2), B, K, 16);
     for (let b = 0; b < B; b++) {
       const g = gx + <usize>b * row + off, h = hn + <usize>b * row + off;
-      v128.store(h, vact(v128.load(g), act)); v128.store(h, vact(v128.load(g, 16), act), 16);
-      v128.store(h, vact(v128.load(g, 32), act), 32); v128.store(h, vact(v128.load(g, 48), act), 48);
+      v128.store(h, actCell(v128.load(g), act)); v128.store(h, actCell(v128.load(g, 16), act), 16);
+      v128.store(h, actCell(v128.load(g, 32), act), 32); v128.store(h, actCell(v128.load(g, 48), act), 48);
     }
   }
 }
