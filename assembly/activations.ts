@@ -16,6 +16,8 @@
 //
 // Scalar tails use the same vector code on a splat so that a value never depends on its lane position.
 
+import { madd } from './simd';
+
 // Clamp so that 2^n below stays a normal float: x*log2(e) in [-125.95, 127.39] -> n in [-126, 127].
 // exp(-87.3) = 1.2e-38 and exp(88.3) = 2.2e38; beyond these, tanh and sigmoid are already exact in f32.
 const EXP_LO: f32 = -87.3;
@@ -81,6 +83,61 @@ const LN2_LO: f32 = -2.12194440e-4;
   return v128.or(v128.bitselect(small, big, useSmall), signBit);
 }
 
+// Fast tanh and logistic for the recurrent cells' gate math (the exact-ish forms above stay for heads, tests and
+// every other caller).
+//
+// Provenance: tanh is the 13/6-degree rational interpolant of Eigen's generic_fast_tanh_float (Eigen 3.3,
+// Eigen/src/Core/MathFunctionsImpl.h, coefficients unchanged; onnxruntime's MLAS tanh uses the same ones), which
+// Eigen states is "accurate up to a couple of ulp in the range [-9, 9], outside of which tanh(x) = +/-1". Here the
+// input is clamped to [-10, 10] and the result to [-1, 1] (see below), so that tanh is exactly +-1 from 10 on.
+// It needs no exp: clamp, x^2, two polynomials, one division. Both polynomials are evaluated here in Estrin's
+// form (x^2, x^4, x^8 and independent pairs) instead of Horner's, so the dependent chain is about 6 multiply-adds
+// and the division instead of the old tanh's exp chain (about 15 operations) plus division and branch select:
+// the LSTM cell is two of these in a row (sigmoid/tanh of the gates, then tanh(c)), bound by that latency.
+// The logistic function is sigmoid(x) = 0.5 + 0.5 tanh(x / 2) (an identity), with the same tanh: no exp either.
+//
+// Measured against the f64 references on the dense grids of assembly/__tests__/activations-fast.spec.ts (which
+// asserts these bounds; see the table there):
+//   vtanh_fast:    |error| <= 4e-7 absolute on [-20, 20] (measured 3.3e-7 plain SIMD, 2.6e-7 relaxed, largest
+//                  near saturation); <= 6.5 ulp relative for |x| > 1e-3 (measured 5.5), <= 4.5 ulp below (3.8);
+//                  |tanh| <= 1, exactly +-1 for |x| >= 10; odd, tanh(-0) = -0.
+//   vsigmoid_fast: |error| <= 2e-7 absolute on [-20, 20] (measured 1.7e-7 plain, 1.6e-7 relaxed); in [0, 1];
+//                  exactly 0 and 1 for |x| >= 20; sigmoid(0) = 0.5.
+// Both are absolute bounds (a relative one does not hold for sigmoid's tiny values: sigmoid(-20) = 2e-9 comes
+// out as 0), which is what the forward's tolerances against PyTorch (1e-5 absolute) are stated in.
+const TF_CLAMP: f32 = 10.0;
+
+/** tanh lane-wise, Eigen's rational form (see above). NaN propagates. */
+// @ts-ignore: decorator
+@inline export function vtanh_fast(x: v128): v128 {
+  // pmin/pmax with x first keep a NaN in x.
+  const xc = f32x4.pmax(f32x4.pmin(x, f32x4.splat(TF_CLAMP)), f32x4.splat(-TF_CLAMP));
+  const x2 = f32x4.mul(xc, xc);
+  const x4 = f32x4.mul(x2, x2);
+  const x8 = f32x4.mul(x4, x4);
+  // Numerator / x: a1 + a3 x^2 + a5 x^4 + a7 x^6 + a9 x^8 + a11 x^10 + a13 x^12.
+  const e0 = madd(f32x4.splat(6.37261928875436e-04), x2, f32x4.splat(4.89352455891786e-03));
+  const e1 = madd(f32x4.splat(5.12229709037114e-08), x2, f32x4.splat(1.48572235717979e-05));
+  const e2 = madd(f32x4.splat(2.00018790482477e-13), x2, f32x4.splat(-8.60467152213735e-11));
+  const e3 = madd(f32x4.splat(-2.76076847742355e-16), x4, e2);
+  const p = madd(e3, x8, madd(e1, x4, e0));
+  // Denominator: b0 + b2 x^2 + b4 x^4 + b6 x^6.
+  const d0 = madd(f32x4.splat(2.26843463243900e-03), x2, f32x4.splat(4.89352518554385e-03));
+  const d1 = madd(f32x4.splat(1.19825839466702e-06), x2, f32x4.splat(1.18534705686654e-04));
+  const q = madd(d1, x4, d0);
+  // Near 9 the interpolant overshoots 1 by an ulp or so (and Eigen 3.4's tighter clamp of 7.905 saturates at
+  // 0.99999964, 3.6e-7 short of 1): clamping the result keeps |tanh| <= 1, so that sigmoid stays in [0, 1].
+  const one = f32x4.splat(1.0);
+  return f32x4.pmax(f32x4.pmin(f32x4.div(f32x4.mul(xc, p), q), one), f32x4.neg(one));
+}
+
+/** Logistic lane-wise as 0.5 + 0.5 tanh(x / 2) with vtanh_fast. NaN propagates. */
+// @ts-ignore: decorator
+@inline export function vsigmoid_fast(x: v128): v128 {
+  const h = f32x4.splat(0.5);
+  return madd(h, vtanh_fast(f32x4.mul(x, h)), h);
+}
+
 /** max(x, 0) lane-wise; NaN propagates. */
 // @ts-ignore: decorator
 @inline export function vrelu(x: v128): v128 {
@@ -95,6 +152,12 @@ export function tanh_f32(x: f32): f32 {
 }
 export function sigmoid_f32(x: f32): f32 {
   return f32x4.extract_lane(vsigmoid(f32x4.splat(x)), 0);
+}
+export function tanh_fast_f32(x: f32): f32 {
+  return f32x4.extract_lane(vtanh_fast(f32x4.splat(x)), 0);
+}
+export function sigmoid_fast_f32(x: f32): f32 {
+  return f32x4.extract_lane(vsigmoid_fast(f32x4.splat(x)), 0);
 }
 export function exp_f32(x: f32): f32 {
   return f32x4.extract_lane(vexp(f32x4.splat(x)), 0);

@@ -7,7 +7,7 @@
 // must stay inside the product that r multiplies, so the recurrent biases are added in the step.
 
 import { madd } from './simd';
-import { vsigmoid, vtanh } from './activations';
+import { vsigmoid_fast, vtanh_fast } from './activations';
 import { gemm_forward, panel_forward, panel_cols, GEMM_TN_WORK_FLOATS } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { pack_transpose, transpose_f32 } from './pack';
@@ -19,8 +19,8 @@ export const GRU_NR: i32 = 12;
 
 // @ts-ignore: decorator
 @inline function cell(ar: v128, az: v128, an: v128, gxn: v128, hp: usize, hn: usize, gs: usize, ns: usize): void {
-  const r = vsigmoid(ar), z = vsigmoid(az);
-  const n = vtanh(madd(r, an, gxn));
+  const r = vsigmoid_fast(ar), z = vsigmoid_fast(az);
+  const n = vtanh_fast(madd(r, an, gxn));
   const h = v128.load(hp);
   v128.store(hn, madd(z, f32x4.sub(h, n), n));
   if (gs) {
@@ -64,7 +64,7 @@ function stepResetBefore(hn: usize, train: bool, rh: usize, gx: usize, hp: usize
     panel_cols(g, rowG, g, rowG, true, bhh ? bhh + offG : 0, hp, rowH, Wp, 48, B, K, 2);
     for (let b = 0; b < B; b++) {
       const g0 = g + <usize>b * rowG;
-      const r = vsigmoid(v128.load(g0)), z = vsigmoid(v128.load(g0, 16));
+      const r = vsigmoid_fast(v128.load(g0)), z = vsigmoid_fast(v128.load(g0, 16));
       v128.store(g0, r); v128.store(g0, z, 16);
       const u = <usize>b * rowH + offU;
       v128.store(rh + u, f32x4.mul(r, v128.load(hp + u)));
@@ -78,7 +78,7 @@ function stepResetBefore(hn: usize, train: bool, rh: usize, gx: usize, hp: usize
     panel_cols(g + 32, rowG, g + 32, rowG, true, bhh ? bhh + offG + 32 : 0, rh, rowH, Wp + 32, 48, B, K, 1);
     for (let b = 0; b < B; b++) {
       const g0 = g + <usize>b * rowG;
-      const n = vtanh(v128.load(g0, 32));
+      const n = vtanh_fast(v128.load(g0, 32));
       const z = v128.load(g0, 16);
       const u = <usize>b * rowH + offU;
       const h = v128.load(hp + u);

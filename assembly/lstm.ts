@@ -9,7 +9,7 @@
 // (both biases folded in) is one GEMM before the steps, and it seeds the accumulators.
 
 import { madd } from './simd';
-import { vsigmoid, vtanh } from './activations';
+import { vsigmoid_fast, vtanh_fast } from './activations';
 import { gemm_forward, panel_forward } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { pack_transpose } from './pack';
@@ -22,29 +22,54 @@ export const PROJ_U: i32 = 16;
 
 // @ts-ignore: decorator
 @inline function cell(a0: v128, a1: v128, a2: v128, a3: v128, cp: usize, cn: usize, rn: usize, gs: usize): void {
-  const i = vsigmoid(a0), f = vsigmoid(a1), g = vtanh(a2), o = vsigmoid(a3);
+  const i = vsigmoid_fast(a0), f = vsigmoid_fast(a1), g = vtanh_fast(a2), o = vsigmoid_fast(a3);
   const c = madd(f, v128.load(cp), f32x4.mul(i, g));
   v128.store(cn, c);
-  v128.store(rn, f32x4.mul(o, vtanh(c)));
+  v128.store(rn, f32x4.mul(o, vtanh_fast(c)));
   if (gs) {
     v128.store(gs, i); v128.store(gs, f, 16); v128.store(gs, g, 32); v128.store(gs, o, 48);
   }
 }
 
 /**
- * One time step for all B rows. gx: the step's input projection (B, Np), overwritten with the pre-activations.
- * hp: h_{t-1} (B, ldh); cp/cn: c (B, Hp); rn: where o * tanh(c) goes (B, ldr): h_t itself without projection.
- * gs: where the activated gates go (training; equals gx) or 0. Per panel, the product of all B rows runs first
- * (the panel stays in L1), then the cell update of those rows reads the tile back from L1.
+ * One time step for all B rows. gx: the step's input projection (B, Np), overwritten with the pre-activations
+ * only where a row is left to panel_forward. hp: h_{t-1} (B, ldh); cp/cn: c (B, Hp); rn: where o * tanh(c) goes
+ * (B, ldr): h_t itself without projection. gs: where the activated gates go (training; equals gx) or 0.
+ * Per panel (it stays in L1 while the rows stream past), rows go two at a time through the register tile of
+ * gemm.ts' panel16 (same loads, same multiply-add order: bit for bit its sums), and the cell update of those two
+ * rows runs on the accumulators right after their product. The gate math is a long dependent chain (two
+ * activations in a row); here the out-of-order core overlaps it with the next tile's multiply-adds, where run as a
+ * separate pass after the whole panel it was about 12% of the step (a --cpu-prof of LSTM H256 B32).
  */
 function step(rn: usize, ldr: i32, cn: usize, gs: usize, gx: usize, hp: usize, ldh: i32, cp: usize, Hp: i32,
               W: usize, K: i32, B: i32, nP: i32): void {
   const rowG = <usize>(nP * 16) << 2, rowH = <usize>ldh << 2, rowC = <usize>Hp << 2, rowR = <usize>ldr << 2;
   for (let p = 0; p < nP; p++) {
     const offG = <usize>(p * 16) << 2, offU = <usize>(p * 4) << 2;
-    panel_forward(gx + offG, rowG, gx + offG, rowG, 4, 0, 0, hp, rowH, W + (<usize>(p * K * 16) << 2), B, K, 16);
-    for (let b = 0; b < B; b++) {
+    const Wp = W + (<usize>(p * K * 16) << 2);
+    let b = 0;
+    for (; b + 2 <= B; b += 2) {
+      const g0 = gx + <usize>b * rowG + offG, g1 = g0 + rowG;
+      const a0 = hp + <usize>b * rowH, a1 = a0 + rowH;
+      let x0 = v128.load(g0), x1 = v128.load(g0, 16), x2 = v128.load(g0, 32), x3 = v128.load(g0, 48);
+      let y0 = v128.load(g1), y1 = v128.load(g1, 16), y2 = v128.load(g1, 32), y3 = v128.load(g1, 48);
+      let w = Wp;
+      for (let k = 0; k < K; k++) {
+        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
+        const s1 = v128.load32_splat(a1 + (<usize>k << 2));
+        const w0 = v128.load(w, 0), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+        x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2); x3 = madd(s0, w3, x3);
+        y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2); y3 = madd(s1, w3, y3);
+        w += 64;
+      }
+      const c0 = <usize>b * rowC + offU, c1 = c0 + rowC, r0 = rn + <usize>b * rowR + offU;
+      cell(x0, x1, x2, x3, cp + c0, cn + c0, r0, gs ? g0 : 0);
+      cell(y0, y1, y2, y3, cp + c1, cn + c1, r0 + rowR, gs ? g1 : 0);
+    }
+    if (b < B) {
+      // The last odd row (all of a batch-1 step): panel_forward's single-row path, then the cell from memory.
       const g = gx + <usize>b * rowG + offG, c = <usize>b * rowC + offU;
+      panel_forward(g, rowG, g, rowG, 4, 0, 0, hp + <usize>b * rowH, rowH, Wp, 1, K, 16);
       cell(v128.load(g), v128.load(g, 16), v128.load(g, 32), v128.load(g, 48), cp + c, cn + c,
            rn + <usize>b * rowR + offU, gs ? g : 0);
     }
@@ -210,7 +235,7 @@ export function lstm_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize, dc0:
       for (let p = 0; p < nP; p++) {
         const gt = gb + (<usize>(p * 16) << 2), u = <usize>(p * 4) << 2;
         const i = v128.load(gt), f = v128.load(gt, 16), gg = v128.load(gt, 32), o = v128.load(gt, 48);
-        const tc = vtanh(v128.load(ca + u));
+        const tc = vtanh_fast(v128.load(ca + u)); // the forward's tanh(c), recomputed
         const dy = v128.load(rb + u);
         const one = f32x4.splat(1);
         const dcv = madd(f32x4.mul(dy, o), f32x4.sub(one, f32x4.mul(tc, tc)), v128.load(db + u));

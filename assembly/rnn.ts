@@ -2,7 +2,8 @@
 //
 // One gate, so panels hold 16 consecutive hidden units (U = 16, NR = 16) for four accumulators per tile row.
 
-import { vact } from './activations';
+import { madd } from './simd';
+import { vact, vtanh_fast, ACT_TANH } from './activations';
 import { gemm_forward, panel_forward } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { ACT_RELU } from './activations';
@@ -13,16 +14,48 @@ import { recordNorm, addUpstream, prepareNext, weightGrad, weightGradScratch, in
 export const RNN_U: i32 = 16;
 export const RNN_NR: i32 = 16;
 
-/** One time step for all B rows: gx (B, ld), the input projection, is overwritten with the pre-activations. */
+/** The cell's activation: tanh in the fast form the LSTM and GRU cells use (activations.ts), relu exact. */
+// @ts-ignore: decorator
+@inline function actCell(x: v128, act: i32): v128 {
+  return act == ACT_TANH ? vtanh_fast(x) : vact(x, act);
+}
+
+/**
+ * One time step for all B rows: gx (B, ld), the input projection, is overwritten with the pre-activations (only
+ * where a row is left to panel_forward). Rows go two at a time through panel16's register tile (same loads, same
+ * order of multiply-adds: bit for bit its sums), and the activation runs on the accumulators right after.
+ */
 function step(hn: usize, gx: usize, hp: usize, ld: i32, W: usize, K: i32, B: i32, nP: i32, act: i32): void {
   const row = <usize>ld << 2;
   for (let p = 0; p < nP; p++) {
     const off = <usize>(p * 16) << 2;
-    panel_forward(gx + off, row, gx + off, row, 4, 0, 0, hp, row, W + (<usize>(p * K * 16) << 2), B, K, 16);
-    for (let b = 0; b < B; b++) {
+    const Wp = W + (<usize>(p * K * 16) << 2);
+    let b = 0;
+    for (; b + 2 <= B; b += 2) {
+      const g0 = gx + <usize>b * row + off, g1 = g0 + row;
+      const a0 = hp + <usize>b * row, a1 = a0 + row;
+      let x0 = v128.load(g0), x1 = v128.load(g0, 16), x2 = v128.load(g0, 32), x3 = v128.load(g0, 48);
+      let y0 = v128.load(g1), y1 = v128.load(g1, 16), y2 = v128.load(g1, 32), y3 = v128.load(g1, 48);
+      let w = Wp;
+      for (let k = 0; k < K; k++) {
+        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
+        const s1 = v128.load32_splat(a1 + (<usize>k << 2));
+        const w0 = v128.load(w, 0), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+        x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2); x3 = madd(s0, w3, x3);
+        y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2); y3 = madd(s1, w3, y3);
+        w += 64;
+      }
+      const h0 = hn + <usize>b * row + off, h1 = h0 + row;
+      v128.store(h0, actCell(x0, act)); v128.store(h0, actCell(x1, act), 16);
+      v128.store(h0, actCell(x2, act), 32); v128.store(h0, actCell(x3, act), 48);
+      v128.store(h1, actCell(y0, act)); v128.store(h1, actCell(y1, act), 16);
+      v128.store(h1, actCell(y2, act), 32); v128.store(h1, actCell(y3, act), 48);
+    }
+    if (b < B) {
       const g = gx + <usize>b * row + off, h = hn + <usize>b * row + off;
-      v128.store(h, vact(v128.load(g), act)); v128.store(h, vact(v128.load(g, 16), act), 16);
-      v128.store(h, vact(v128.load(g, 32), act), 32); v128.store(h, vact(v128.load(g, 48), act), 48);
+      panel_forward(g, row, g, row, 4, 0, 0, hp + <usize>b * row, row, Wp, 1, K, 16);
+      v128.store(h, actCell(v128.load(g), act)); v128.store(h, actCell(v128.load(g, 16), act), 16);
+      v128.store(h, actCell(v128.load(g, 32), act), 32); v128.store(h, actCell(v128.load(g, 48), act), 48);
     }
   }
 }
