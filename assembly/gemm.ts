@@ -426,3 +426,86 @@ export function panel_cols(C: usize, ldc: usize, I0: usize, ldi: usize, seedI: b
     v128.store(c0, f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3)));
   }
 }
+
+// Weight gradients with the inputs in their natural layout: dW = G^T S with S (R, lds), rows r in blocks of rb.
+// Each block of S is transposed into work (K x rb, 4 x 4 blocks through registers) and each panel's block of G
+// copied next to it, so that the product is panel_forward's with a panel of rb x NR floats kept in L1 while the
+// transposed block (K rows of rb) streams from L2. gemm_tn_forward takes S transposed whole (a K x R buffer
+// made by a scalar pass) and rows in blocks of 512 (a 32 KiB G block, all of L1).
+
+/** Floats of work gemm_tn_nat needs: one rb x 16 block of G, then the K x rb block of S transposed. */
+export function gemm_tn_nat_work_floats(K: i32, rb: i32): i32 {
+  return rb * 16 + ((K + 3) & ~3) * rb;
+}
+
+/**
+ * C[p][k][j] = (C[p][k][j] if accumulate) + sum_{r < R} S[r, k] * G[r, p*NR + j], for p < nPanels, k < K,
+ * j < NR (the packed layout gemm_forward reads), S (R, lds) and G (R, ldg) with strides in floats. rb (a multiple
+ * of 4) rows per block; work holds gemm_tn_nat_work_floats(K, rb) floats (16-byte aligned). Each element sums its
+ * r in order within a block, blocks in order.
+ */
+export function gemm_tn_nat(C: usize, S: usize, lds: i32, K: i32, G: usize, ldg: i32, R: i32, nPanels: i32,
+                            NR: i32, accumulate: i32, work: usize, rb: i32): void {
+  const ldgb = <usize>ldg << 2, ldsb = <usize>lds << 2, rowP = <usize>NR << 2;
+  const panelBytes = <usize>K * rowP;
+  if (R == 0) {
+    if (!accumulate) zero_f32(C, nPanels * K * NR);
+    return;
+  }
+  const At = work + (<usize>(rb * 16) << 2);
+  for (let r0 = 0; r0 < R; r0 += rb) {
+    const rn = min(rb, R - r0);
+    const acc = accumulate != 0 || r0 > 0;
+    transposeBlock(At, <usize>rb << 2, S + <usize>r0 * ldsb, ldsb, rn, K);
+    for (let p = 0; p < nPanels; p++) {
+      let src = G + <usize>r0 * ldgb + <usize>p * rowP, dst = work;
+      const end = work + <usize>rn * rowP;
+      if (NR == 16) {
+        while (dst < end) {
+          v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16);
+          v128.store(dst, v128.load(src, 32), 32); v128.store(dst, v128.load(src, 48), 48);
+          src += ldgb; dst += 64;
+        }
+      } else {
+        while (dst < end) {
+          v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16);
+          v128.store(dst, v128.load(src, 32), 32);
+          src += ldgb; dst += 48;
+        }
+      }
+      const Cp = C + <usize>p * panelBytes;
+      panel_forward(Cp, rowP, acc ? Cp : 0, rowP, acc ? NR >> 2 : 0, 0, 0, At, <usize>rb << 2, work, K, rn, NR);
+    }
+  }
+}
+
+/** dst[c, r] = src[r, c] for r < rows, c < cols; strides in bytes (dst's a multiple of 16). */
+function transposeBlock(dst: usize, ldd: usize, src: usize, lds: usize, rows: i32, cols: i32): void {
+  const r4 = rows & ~3, c4 = cols & ~3;
+  for (let c = 0; c < c4; c += 4) {
+    const d0 = dst + <usize>c * ldd, d1 = d0 + ldd, d2 = d1 + ldd, d3 = d2 + ldd;
+    let s = src + (<usize>c << 2);
+    for (let r = 0; r < r4; r += 4) {
+      const a0 = v128.load(s), a1 = v128.load(s + lds), a2 = v128.load(s + 2 * lds), a3 = v128.load(s + 3 * lds);
+      const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+      const o = <usize>r << 2;
+      v128.store(d0 + o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+      v128.store(d1 + o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+      v128.store(d2 + o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+      v128.store(d3 + o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+      s += lds << 2;
+    }
+  }
+  // Edges: the last rows (rows % 4) of every column, then the last columns (cols % 4) of every row.
+  for (let c = 0; c < c4; c++) {
+    for (let r = r4; r < rows; r++) {
+      store<f32>(dst + <usize>c * ldd + (<usize>r << 2), load<f32>(src + <usize>r * lds + (<usize>c << 2)));
+    }
+  }
+  for (let c = c4; c < cols; c++) {
+    for (let r = 0; r < rows; r++) {
+      store<f32>(dst + <usize>c * ldd + (<usize>r << 2), load<f32>(src + <usize>r * lds + (<usize>c << 2)));
+    }
+  }
+}
