@@ -37,9 +37,9 @@ export function prepareNext(next: usize, cur: usize, ld: i32, lengths: usize, t:
 const WG_RB: i32 = 256;
 
 /**
- * Floats of the At scratch for inputs of at most K columns over R rows. weightGrad needs only
+ * Floats of the At scratch for inputs of at most K columns over R rows. weightGrads needs
  * gemm_tn_nat_work_floats(K, WG_RB); the reset-before GRU also uses this area for gemm_tn_forward's work block
- * and an (R, K) transposed state, so the size stays GEMM_TN_WORK_FLOATS + K * R.
+ * and an (R, K) transposed state, hence the larger of the two.
  */
 // @ts-ignore: decorator
 @inline export function weightGradScratch(K: i32, R: i32): usize {
@@ -54,7 +54,18 @@ const WG_RB: i32 = 256;
 export function weightGrad(dW: usize, S: usize, lds: i32, K: i32, G: usize, ldg: i32, R: i32, nP: i32, NR: i32,
                            scratch: usize): void {
   if (dW == 0) return;
-  gemm_tn_nat(dW, S, lds, K, G, ldg, R, nP, NR, 1, scratch, WG_RB);
+  gemm_tn_nat(dW, S, lds, K, 0, 0, 0, 0, 0, 0, G, ldg, R, nP, NR, scratch, WG_RB);
+}
+
+/**
+ * weightGrad for dWhh (inputs h, Kh columns) and dWih (inputs x, I columns) from the same G, and the bias
+ * gradients db1 (+ db2 when non-zero: b_ih and b_hh get the same gradient) += the column sums of G (db1 may be 0:
+ * no biases), in one pass over G instead of three. scratch holds weightGradScratch(max(Kh, I), R) floats.
+ */
+export function weightGrads(dWhh: usize, h: usize, ldh: i32, Kh: i32, dWih: usize, x: usize, ldx: i32, I: i32,
+                            db1: usize, db2: usize, G: usize, ldg: i32, R: i32, nP: i32, NR: i32,
+                            scratch: usize): void {
+  gemm_tn_nat(dWhh, h, ldh, Kh, dWih, x, ldx, I, db1, db2, G, ldg, R, nP, NR, scratch, WG_RB);
 }
 
 /** dX (R, lddx; I columns) (+)= G WihT, with WihT the transposed packing of W_ih (gemm panels of 16). */
