@@ -7,8 +7,7 @@
 // dW = dA^T [h_{t-1} or x_t], written straight into the packed layout of W (see gemm_tn_forward).
 
 import { add_rows, copy_f32, zero_f32 } from './simd';
-import { gemm_forward, gemm_tn_forward, GEMM_TN_WORK_FLOATS } from './gemm';
-import { transpose_f32 } from './pack';
+import { gemm_forward, gemm_tn_nat, gemm_tn_nat_work_floats, GEMM_TN_WORK_FLOATS } from './gemm';
 import { isActive } from './seq';
 
 /** dh[b] += dOut[t, b, 0:n] for the rows active at t (an inactive row's output is a constant zero). */
@@ -34,22 +33,39 @@ export function prepareNext(next: usize, cur: usize, ld: i32, lengths: usize, t:
   }
 }
 
-/** Floats of the At scratch weightGrad needs for inputs of at most K columns over R rows. */
+/** Rows per block of the weight-gradient GEMM: a 256 x 16 block of G (16 KiB) stays in L1 beside the streams. */
+const WG_RB: i32 = 256;
+
+/**
+ * Floats of the At scratch for inputs of at most K columns over R rows. weightGrads needs
+ * gemm_tn_nat_work_floats(K, WG_RB); the reset-before GRU also uses this area for gemm_tn_forward's work block
+ * and an (R, K) transposed state, hence the larger of the two.
+ */
 // @ts-ignore: decorator
 @inline export function weightGradScratch(K: i32, R: i32): usize {
-  return <usize>GEMM_TN_WORK_FLOATS + <usize>K * R;
+  return max(<usize>GEMM_TN_WORK_FLOATS + <usize>K * R, <usize>gemm_tn_nat_work_floats(K, WG_RB));
 }
 
 /**
  * dW (packed, nP panels of K x NR) += G^T S, with S (R, lds) the K-column inputs of W and G (R, ldg). scratch
- * holds weightGradScratch(K, R) floats: gemm_tn_forward's work block, then S transposed.
+ * holds weightGradScratch(K, R) floats. gemm_tn_nat transposes S a block of rows at a time (4 x 4 in registers)
+ * instead of the whole (K, R) transpose gemm_tn_forward takes, which was a scalar pass of 0.8-3 MiB per weight.
  */
 export function weightGrad(dW: usize, S: usize, lds: i32, K: i32, G: usize, ldg: i32, R: i32, nP: i32, NR: i32,
                            scratch: usize): void {
   if (dW == 0) return;
-  const At = scratch + (<usize>GEMM_TN_WORK_FLOATS << 2);
-  transpose_f32(At, R, S, lds, R, K);
-  gemm_tn_forward(dW, At, R, G, ldg, R, K, nP, NR, 1, scratch);
+  gemm_tn_nat(dW, S, lds, K, 0, 0, 0, 0, 0, 0, G, ldg, R, nP, NR, scratch, WG_RB);
+}
+
+/**
+ * weightGrad for dWhh (inputs h, Kh columns) and dWih (inputs x, I columns) from the same G, and the bias
+ * gradients db1 (+ db2 when non-zero: b_ih and b_hh get the same gradient) += the column sums of G (db1 may be 0:
+ * no biases), in one pass over G instead of three. scratch holds weightGradScratch(max(Kh, I), R) floats.
+ */
+export function weightGrads(dWhh: usize, h: usize, ldh: i32, Kh: i32, dWih: usize, x: usize, ldx: i32, I: i32,
+                            db1: usize, db2: usize, G: usize, ldg: i32, R: i32, nP: i32, NR: i32,
+                            scratch: usize): void {
+  gemm_tn_nat(dWhh, h, ldh, Kh, dWih, x, ldx, I, db1, db2, G, ldg, R, nP, NR, scratch, WG_RB);
 }
 
 /** dX (R, lddx; I columns) (+)= G WihT, with WihT the transposed packing of W_ih (gemm panels of 16). */

@@ -426,3 +426,131 @@ export function panel_cols(C: usize, ldc: usize, I0: usize, ldi: usize, seedI: b
     v128.store(c0, f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3)));
   }
 }
+
+// Weight gradients with the inputs in their natural layout: dW = G^T S with S (R, lds), rows r in blocks of rb.
+// Each block of S is transposed into work (K x rb, 4 x 4 blocks through registers) and each panel's block of G
+// copied next to it, so that the product is panel_forward's with a panel of rb x NR floats kept in L1 while the
+// transposed block (K rows of rb) streams from L2. Two weights that share G (W_hh with S = h_{t-1} and W_ih with
+// S = x_t) and the column sums of G (the bias gradients) come out of the same pass over G, which is read once.
+// gemm_tn_forward takes S transposed whole (a K x R buffer made by a scalar pass) and G in blocks of 512 rows.
+
+// @ts-ignore: decorator
+@inline function q4(n: i32): i32 { return (n + 3) & ~3; }
+
+/**
+ * Floats of work gemm_tn_nat needs for inputs of at most K columns and nPanels * NR <= 4 * q4(K) columns of G:
+ * one rb x 16 block of G, the two transposed blocks of S (K x rb each) and the column sums.
+ */
+export function gemm_tn_nat_work_floats(K: i32, rb: i32): i32 {
+  return rb * 16 + 2 * q4(K) * rb + 4 * q4(K) + 16;
+}
+
+/**
+ * C1[p][k][j] += sum_{r < R} S1[r, k] * G[r, p*NR + j] for k < K1, and the same for C2, S2, K2 (C2 may be 0),
+ * for p < nPanels, j < NR (the packed layout gemm_forward reads); b1[c] (and b2[c] when non-zero) += sum_r G[r, c]
+ * for c < nPanels * NR when b1 is non-zero. S1 (R, lds1), S2 (R, lds2), G (R, ldg), strides in floats. rb (a
+ * multiple of 4) rows per block; work holds gemm_tn_nat_work_floats(max(K1, K2), rb) floats (16-byte aligned). Each
+ * element of C sums its r in order (as gemm_tn_forward does), and so does each bias column, from zero.
+ */
+export function gemm_tn_nat(C1: usize, S1: usize, lds1: i32, K1: i32, C2: usize, S2: usize, lds2: i32, K2: i32,
+                            b1: usize, b2: usize, G: usize, ldg: i32, R: i32, nPanels: i32, NR: i32, work: usize,
+                            rb: i32): void {
+  if (C1 == 0 && C2 == 0 && b1 == 0) return;
+  const ldgb = <usize>ldg << 2, rowP = <usize>NR << 2, rbb = <usize>rb << 2;
+  const At1 = work + (<usize>(rb * 16) << 2);
+  const At2 = At1 + <usize>q4(max(K1, K2)) * rbb;
+  const sums = At2 + <usize>q4(max(K1, K2)) * rbb;
+  const N = nPanels * NR;
+  if (b1) zero_f32(sums, N);
+  for (let r0 = 0; r0 < R; r0 += rb) {
+    const rn = min(rb, R - r0);
+    if (C1) transposeBlock(At1, rbb, S1 + <usize>r0 * (<usize>lds1 << 2), <usize>lds1 << 2, rn, K1);
+    if (C2) transposeBlock(At2, rbb, S2 + <usize>r0 * (<usize>lds2 << 2), <usize>lds2 << 2, rn, K2);
+    for (let p = 0; p < nPanels; p++) {
+      let src = G + <usize>r0 * ldgb + <usize>p * rowP, dst = work;
+      const end = work + <usize>rn * rowP;
+      const sp = sums + <usize>p * rowP;
+      if (NR == 16) {
+        if (b1) {
+          let s0 = v128.load(sp), s1 = v128.load(sp, 16), s2 = v128.load(sp, 32), s3 = v128.load(sp, 48);
+          while (dst < end) {
+            const g0 = v128.load(src), g1 = v128.load(src, 16), g2 = v128.load(src, 32), g3 = v128.load(src, 48);
+            v128.store(dst, g0); v128.store(dst, g1, 16); v128.store(dst, g2, 32); v128.store(dst, g3, 48);
+            s0 = f32x4.add(s0, g0); s1 = f32x4.add(s1, g1); s2 = f32x4.add(s2, g2); s3 = f32x4.add(s3, g3);
+            src += ldgb; dst += 64;
+          }
+          v128.store(sp, s0); v128.store(sp, s1, 16); v128.store(sp, s2, 32); v128.store(sp, s3, 48);
+        } else {
+          while (dst < end) {
+            v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16);
+            v128.store(dst, v128.load(src, 32), 32); v128.store(dst, v128.load(src, 48), 48);
+            src += ldgb; dst += 64;
+          }
+        }
+      } else {
+        if (b1) {
+          let s0 = v128.load(sp), s1 = v128.load(sp, 16), s2 = v128.load(sp, 32);
+          while (dst < end) {
+            const g0 = v128.load(src), g1 = v128.load(src, 16), g2 = v128.load(src, 32);
+            v128.store(dst, g0); v128.store(dst, g1, 16); v128.store(dst, g2, 32);
+            s0 = f32x4.add(s0, g0); s1 = f32x4.add(s1, g1); s2 = f32x4.add(s2, g2);
+            src += ldgb; dst += 48;
+          }
+          v128.store(sp, s0); v128.store(sp, s1, 16); v128.store(sp, s2, 32);
+        } else {
+          while (dst < end) {
+            v128.store(dst, v128.load(src)); v128.store(dst, v128.load(src, 16), 16);
+            v128.store(dst, v128.load(src, 32), 32);
+            src += ldgb; dst += 48;
+          }
+        }
+      }
+      if (C1) {
+        const Cp = C1 + <usize>p * (<usize>K1 * rowP);
+        panel_forward(Cp, rowP, Cp, rowP, NR >> 2, 0, 0, At1, rbb, work, K1, rn, NR);
+      }
+      if (C2) {
+        const Cp = C2 + <usize>p * (<usize>K2 * rowP);
+        panel_forward(Cp, rowP, Cp, rowP, NR >> 2, 0, 0, At2, rbb, work, K2, rn, NR);
+      }
+    }
+  }
+  if (b1) {
+    for (let c = 0; c < N; c += 4) {
+      const o = <usize>c << 2, v = v128.load(sums + o);
+      v128.store(b1 + o, f32x4.add(v128.load(b1 + o), v));
+      if (b2) v128.store(b2 + o, f32x4.add(v128.load(b2 + o), v));
+    }
+  }
+}
+
+/** dst[c, r] = src[r, c] for r < rows, c < cols; strides in bytes (dst's a multiple of 16). */
+function transposeBlock(dst: usize, ldd: usize, src: usize, lds: usize, rows: i32, cols: i32): void {
+  const r4 = rows & ~3, c4 = cols & ~3;
+  for (let c = 0; c < c4; c += 4) {
+    const d0 = dst + <usize>c * ldd, d1 = d0 + ldd, d2 = d1 + ldd, d3 = d2 + ldd;
+    let s = src + (<usize>c << 2);
+    for (let r = 0; r < r4; r += 4) {
+      const a0 = v128.load(s), a1 = v128.load(s + lds), a2 = v128.load(s + 2 * lds), a3 = v128.load(s + 3 * lds);
+      const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+      const o = <usize>r << 2;
+      v128.store(d0 + o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+      v128.store(d1 + o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+      v128.store(d2 + o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+      v128.store(d3 + o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+      s += lds << 2;
+    }
+  }
+  // Edges: the last rows (rows % 4) of every column, then the last columns (cols % 4) of every row.
+  for (let c = 0; c < c4; c++) {
+    for (let r = r4; r < rows; r++) {
+      store<f32>(dst + <usize>c * ldd + (<usize>r << 2), load<f32>(src + <usize>r * lds + (<usize>c << 2)));
+    }
+  }
+  for (let c = c4; c < cols; c++) {
+    for (let r = 0; r < rows; r++) {
+      store<f32>(dst + <usize>c * ldd + (<usize>r << 2), load<f32>(src + <usize>r * lds + (<usize>c << 2)));
+    }
+  }
+}

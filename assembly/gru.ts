@@ -11,8 +11,8 @@ import { vsigmoid_fast, vtanh_fast } from './activations';
 import { gemm_forward, panel_forward, panel_cols, GEMM_TN_WORK_FLOATS } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { pack_transpose, transpose_f32 } from './pack';
-import { colsum_forward, zero_f32 } from './simd';
-import { recordNorm, addUpstream, weightGrad, weightGradScratch, inputGrad } from './bptt';
+import { zero_f32 } from './simd';
+import { recordNorm, addUpstream, weightGrads, weightGradScratch, inputGrad } from './bptt';
 
 export const GRU_U: i32 = 4;
 export const GRU_NR: i32 = 12;
@@ -244,15 +244,11 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
       transpose_f32(St, R, ns, Hp, R, H);
       tnCols(dWhh, St, R, dAx, Np, R, H, nP, 8, 1, work);
     }
+    // b_hn sits outside r: both biases share dAx.
+    weightGrads(0, 0, 0, 0, dWih, x, ldx, I, dbih, dbhh, dAx, Np, R, nP, 12, At);
   } else {
-    weightGrad(dWhh, hPrev, Hp, H, gx, Np, R, nP, 12, At);
-  }
-  weightGrad(dWih, x, ldx, I, dAx, Np, R, nP, 12, At);
-  if (resetBefore) {
-    if (dbih) colsum_forward(dbih, dbhh, dAx, Np, R, Np, 1); // b_hn sits outside r: both biases share dAx
-  } else {
-    if (dbih) colsum_forward(dbih, 0, dAx, Np, R, Np, 1);
-    if (dbhh) colsum_forward(dbhh, 0, gx, Np, R, Np, 1);
+    weightGrads(dWhh, hPrev, Hp, H, 0, 0, 0, 0, dbhh, 0, gx, Np, R, nP, 12, At);
+    weightGrads(0, 0, 0, 0, dWih, x, ldx, I, dbih, 0, dAx, Np, R, nP, 12, At);
   }
   inputGrad(dX, lddx, accDx, dAx, Np, WihT, R, I, dXt);
 }

@@ -9,7 +9,7 @@ export { pack_forward, pack_backward } from './pack';
 export { rnn_forward, rnn_scratch_bytes, RNN_U, RNN_NR } from './rnn';
 export { lstm_forward, lstm_scratch_bytes, LSTM_U, LSTM_NR, PROJ_U } from './lstm';
 export { gru_forward, gru_scratch_bytes, GRU_U, GRU_NR } from './gru';
-export { gemm_tn_forward, GEMM_TN_WORK_FLOATS } from './gemm';
+export { gemm_tn_forward, GEMM_TN_WORK_FLOATS, gemm_tn_nat, gemm_tn_nat_work_floats } from './gemm';
 export { pack_transpose, transpose_f32 } from './pack';
 export { add_rows, colsum_forward } from './simd';
 export { lstm_backward, lstm_backward_scratch_bytes } from './lstm';

@@ -13,8 +13,8 @@ import { vsigmoid_fast, vtanh_fast } from './activations';
 import { gemm_forward, panel_forward } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { pack_transpose } from './pack';
-import { colsum_forward, zero_f32 } from './simd';
-import { recordNorm, addUpstream, prepareNext, weightGrad, weightGradScratch, inputGrad } from './bptt';
+import { zero_f32 } from './simd';
+import { recordNorm, addUpstream, prepareNext, weightGrad, weightGrads, weightGradScratch, inputGrad } from './bptt';
 
 export const LSTM_U: i32 = 4;
 export const LSTM_NR: i32 = 16;
@@ -254,9 +254,7 @@ export function lstm_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize, dc0:
   storeState(dc0, dc, Hp, H, B);
   // Weight gradients over all T*B rows at once; states entering times 0..T-1 are consecutive slots.
   const hPrev = hs + (rev ? hSlot : 0);
-  weightGrad(dWhh, hPrev, ldh, Hout, gx, Np, R, nP, 16, At);
-  weightGrad(dWih, x, ldx, I, gx, Np, R, nP, 16, At);
-  if (dbih) colsum_forward(dbih, dbhh, gx, Np, R, Np, 1);
+  weightGrads(dWhh, hPrev, ldh, Hout, dWih, x, ldx, I, dbih, dbhh, gx, Np, R, nP, 16, At);
   if (P > 0) weightGrad(dWhr, rs, Hp, H, dHall, Wd, R, nPP, 16, At);
   inputGrad(dX, lddx, accDx, gx, Np, WihT, R, I, dXt);
 }

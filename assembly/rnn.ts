@@ -8,8 +8,8 @@ import { gemm_forward, panel_forward } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
 import { ACT_RELU } from './activations';
 import { pack_transpose } from './pack';
-import { colsum_forward, zero_f32 } from './simd';
-import { recordNorm, addUpstream, prepareNext, weightGrad, weightGradScratch, inputGrad } from './bptt';
+import { zero_f32 } from './simd';
+import { recordNorm, addUpstream, prepareNext, weightGrads, weightGradScratch, inputGrad } from './bptt';
 
 export const RNN_U: i32 = 16;
 export const RNN_NR: i32 = 16;
@@ -166,8 +166,6 @@ export function rnn_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   }
   storeState(dh0, cur, Np, H, B);
   const hPrev = hs + (rev ? hSlot : 0);
-  weightGrad(dWhh, hPrev, Np, H, gx, Np, R, Np >> 4, 16, At);
-  weightGrad(dWih, x, ldx, I, gx, Np, R, Np >> 4, 16, At);
-  if (dbih) colsum_forward(dbih, dbhh, gx, Np, R, Np, 1);
+  weightGrads(dWhh, hPrev, Np, H, dWih, x, ldx, I, dbih, dbhh, gx, Np, R, Np >> 4, 16, At);
   inputGrad(dX, lddx, accDx, gx, Np, WihT, R, I, dXt);
 }

@@ -313,19 +313,17 @@ function backwardParts(e: Engine, cell: string, H: number, B: number):
   const dA = alloc(R * g.Np, 1); // the pre-activation gradients of every step
   const hs = alloc(R * H, 2); // states entering each step
   const x = alloc(R * I, 3);
-  const At = alloc(Math.max(H, I) * R), work = alloc(e.constant('GEMM_TN_WORK_FLOATS'));
+  const At = alloc(k.gemm_tn_nat_work_floats(Math.max(H, I), 256));
   const dWhh = alloc(g.Np * H), dWih = alloc(g.Np * I), db = alloc(g.Np), db2 = alloc(g.Np);
   const WihT = alloc(Iq * g.Np, 4);
   const tmp = alloc(R * Iq), dX = alloc(R * I);
   return {
     wgrad: () => {
-      k.transpose_f32(At, R, hs, H, R, H);
-      k.gemm_tn_forward(dWhh, At, R, dA, g.Np, R, H, g.nP, g.NR, 1, work);
-      k.transpose_f32(At, R, x, I, R, I);
-      k.gemm_tn_forward(dWih, At, R, dA, g.Np, R, I, g.nP, g.NR, 1, work);
+      // W_hh, W_ih and both biases in one pass over dA, as the LSTM and RNN kernels do (bptt.ts weightGrads).
+      k.gemm_tn_nat(dWhh, hs, H, H, dWih, x, I, I, db, db2, dA, g.Np, R, g.nP, g.NR, At, 256);
     },
     bias: () => {
-      k.colsum_forward(db, db2, dA, g.Np, R, g.Np, 1); // both biases in one pass, as the kernels do
+      // The bias sums are taken inside the weight-gradient pass (see wgrad).
     },
     dx: () => {
       k.gemm_forward(tmp, Iq, dA, g.Np, WihT, 0, 0, R, g.Np, Iq >> 4, 16, 0);
@@ -414,8 +412,8 @@ async function split(): Promise<void> {
   console.log(table(['workload', 'step', 'zeroGrad', 'forward train', 'loss grad', 'backward', '  wgrad GEMMs',
     '  bias sums', '  dX GEMM', '  recurrent+rest', 'Adam', 'fwd (inference)', 'GF/s fwd', 'GF/s wgrad',
     'GF/s rec.'], rows));
-  console.log('Phases timed inside the same steps; wgrad GEMMs (transpose + gemm_tn_forward for W_hh and W_ih), bias ' +
-    'sums (one colsum into both) and dX GEMM\n(gemm_forward + add_rows) timed alone on buffers of the kernel\'s shapes; ' +
+  console.log('Phases timed inside the same steps; wgrad GEMMs (gemm_tn_nat: W_hh, W_ih and the biases in one pass), bias ' +
+    'sums (now inside the weight-gradient pass: 0) and dX GEMM\n(gemm_forward + add_rows) timed alone on buffers of the kernel\'s shapes; ' +
     'recurrent+rest = backward - those three (the per-step gate derivatives\nand dh W_hh products, plus the API\'s ' +
     'copies). GF/s rec. counts T*B*gates*2*H*H.');
 }
@@ -451,7 +449,7 @@ function report(dir: string): void {
         what = has(/gemm_forward$|panel16$|panel12$/) ? 'forward: input projection (gemm_forward)'
           : 'forward: recurrent steps';
       } else if (has(/(lstm|gru|rnn)_backward$/)) {
-        if (has(/gemm_tn_forward$|transpose_f32$|tn16$|tn12$/)) what = 'backward: weight-gradient GEMMs';
+        if (has(/gemm_tn_forward$|gemm_tn_nat$|transposeBlock$|transpose_f32$|tn16$|tn12$/)) what = 'backward: weight-gradient GEMMs';
         else if (has(/colsum_forward$/)) what = 'backward: bias sums';
         else if (has(/gemm_forward$|panel16$|panel12$/)) what = 'backward: dh W_hh^T and dX GEMMs (gemm_forward)';
         else if (has(/pack_transpose$/)) what = 'backward: transposing W (pack_transpose)';

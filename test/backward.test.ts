@@ -88,3 +88,25 @@ it('records ||dL/dh_t|| per step, equal to the dh0 of the remaining suffix plus 
   }
   m.dispose();
 });
+
+describe('backward with inputGrad: false', () => {
+  it('gives bit-identical parameter gradients and dh0, and an empty dInput', async () => {
+    await init();
+    for (const mk of [() => new LSTM({ inputSize: 5, hiddenSize: 7, numLayers: 2, bidirectional: true, seed: 3 }),
+      () => new GRU({ inputSize: 5, hiddenSize: 7, seed: 3 }), () => new RNN({ inputSize: 5, hiddenSize: 7, seed: 3 })]) {
+      const a = mk(), b = mk();
+      const x = { data: Float32Array.from({ length: 4 * 3 * 5 }, (_, i) => Math.sin(i)), shape: [4, 3, 5] };
+      const fa = a.forward(x, { train: true });
+      b.forward(x, { train: true });
+      const up = { output: { data: fa.output.data.map((v, i) => v * Math.cos(i)), shape: [...fa.output.shape] } };
+      const ra = a.backward(up);
+      const rb = b.backward(up, { inputGrad: false });
+      for (const k of Object.keys(ra.grads)) expect(rb.grads[k]!.data, k).toEqual(ra.grads[k]!.data);
+      expect(rb.dh0.data).toEqual(ra.dh0.data);
+      expect(ra.dInput.shape).toEqual([4, 3, 5]);
+      expect(rb.dInput.shape).toEqual([0]);
+      a.dispose();
+      b.dispose();
+    }
+  });
+});

@@ -43,6 +43,12 @@ export interface KernelExports {
     C: number, At: number, ldat: number, G: number, ldg: number, R: number, K: number, nPanels: number,
     NR: number, accumulate: number, work: number,
   ): void;
+  /** dW_1 += G^T S_1, dW_2 += G^T S_2 (packed), b1 (+ b2) += column sums of G, one pass (assembly/gemm.ts). */
+  gemm_tn_nat(
+    C1: number, S1: number, lds1: number, K1: number, C2: number, S2: number, lds2: number, K2: number,
+    b1: number, b2: number, G: number, ldg: number, R: number, nPanels: number, NR: number, work: number, rb: number,
+  ): void;
+  gemm_tn_nat_work_floats(K: number, rb: number): number;
   pack_transpose(dst: number, src: number, K: number, nP: number, NR: number): void;
   transpose_f32(dst: number, ldd: number, src: number, lds: number, rows: number, cols: number): void;
   add_rows(dst: number, ldd: number, src: number, lds: number, rows: number, cols: number, accumulate: number): void;

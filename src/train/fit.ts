@@ -349,7 +349,7 @@ export function fit(model: SequenceModel, data: Dataset, options: FitOptions): F
           const count = mask ? mask.reduce((a, v) => a + v, 0) : (seq ? n * B : B);
           if (count === 0) {
             model.head.backward({ data: new Float32Array(out.size), shape: [...out.shape] });
-            model.rnn.backward({}, { collectGrads: false });
+            model.rnn.backward({}, { collectGrads: false, inputGrad: false });
             continue;
           }
           const lr = lossOf(ce, out.data, tgt, mask);
@@ -369,8 +369,8 @@ export function fit(model: SequenceModel, data: Dataset, options: FitOptions): F
             break;
           }
           const res = seq
-            ? model.rnn.backward({ output: { data: dFeat.data, shape: [...r.output.shape] } }, { recordGradNorms: options.recordGradNorms && k === undefined, collectGrads: false })
-            : model.rnn.backward({ hN: { data: spreadTopState(model.rnn, dFeat.data, B), shape: [...r.hN.shape] } }, { recordGradNorms: options.recordGradNorms, collectGrads: false });
+            ? model.rnn.backward({ output: { data: dFeat.data, shape: [...r.output.shape] } }, { recordGradNorms: options.recordGradNorms && k === undefined, collectGrads: false, inputGrad: false })
+            : model.rnn.backward({ hN: { data: spreadTopState(model.rnn, dFeat.data, B), shape: [...r.hN.shape] } }, { recordGradNorms: options.recordGradNorms, collectGrads: false, inputGrad: false });
           hiddenGradNorms = res.gradNorms?.data;
         }
         // Gradients were accumulated at count-weighted scale: bring them back to the mean over all elements.
