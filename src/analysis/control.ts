@@ -480,6 +480,14 @@ export function controllableSubspace(A: MatrixInput, B: MatrixInput, options: Su
   };
 }
 
+/** The staircase of (A^T, C^T), shared by the observable and unobservable subspaces. */
+function observabilityStaircase(A: MatrixInput, C: MatrixInput, options: SubspaceOptions) {
+  const s = checkSystemPair(A, C, 'C');
+  const tolOpt = checkTol(options);
+  const n = s.A.rows;
+  return { r: staircase(transposeRowMajor(flatRowMajor(s.A), n, n), rowVectorsOf(s.X), n, tolOpt), n };
+}
+
 /**
  * Observable subspace of (A, C): the controllable subspace of (A^T, C^T) by the orthogonal staircase
  * ({@link controllableSubspace}), the orthogonal complement of the unobservable subspace. rank = dimension.
@@ -487,10 +495,7 @@ export function controllableSubspace(A: MatrixInput, B: MatrixInput, options: Su
  * @throws {InvalidArgumentError} on a non-finite entry or a bad `options.tol`
  */
 export function observableSubspace(A: MatrixInput, C: MatrixInput, options: SubspaceOptions = {}): SubspaceResult {
-  const s = checkSystemPair(A, C, 'C');
-  const tolOpt = checkTol(options);
-  const n = s.A.rows;
-  const r = staircase(transposeRowMajor(flatRowMajor(s.A), n, n), rowVectorsOf(s.X), n, tolOpt);
+  const { r, n } = observabilityStaircase(A, C, options);
   return {
     rank: r.rank, dimension: r.rank, basis: rowsOf(r.Q, n), tolerance: r.tolerance,
     firstBlockTolerance: r.firstBlockTolerance, blockSizes: r.blockSizes,
@@ -505,10 +510,7 @@ export function observableSubspace(A: MatrixInput, C: MatrixInput, options: Subs
  * @throws {InvalidArgumentError} on a non-finite entry or a bad `options.tol`
  */
 export function unobservableSubspace(A: MatrixInput, C: MatrixInput, options: SubspaceOptions = {}): SubspaceResult {
-  const s = checkSystemPair(A, C, 'C');
-  const tolOpt = checkTol(options);
-  const n = s.A.rows;
-  const r = staircase(transposeRowMajor(flatRowMajor(s.A), n, n), rowVectorsOf(s.X), n, tolOpt);
+  const { r, n } = observabilityStaircase(A, C, options);
   return {
     rank: r.rank, dimension: n - r.rank, basis: rowsOf(orthogonalComplement(r.Q, n), n), tolerance: r.tolerance,
     firstBlockTolerance: r.firstBlockTolerance, blockSizes: r.blockSizes,
