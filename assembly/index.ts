@@ -16,4 +16,5 @@ export { lstm_backward, lstm_backward_scratch_bytes } from './lstm';
 export { gru_backward, gru_backward_scratch_bytes } from './gru';
 export { rnn_backward, rnn_backward_scratch_bytes } from './rnn';
 export * from './optim';
+export { mse_backward } from './loss';
 export { uniform_fill } from './random';

@@ -26,7 +26,7 @@ import { round } from './peak-lib.js';
 import { arg, batchSel, cellsSel, hiddenSel, I, listArg, makeModel, selectionFiltered, T, workloads }
   from './workloads.js';
 import {
-  fmt, machine, maxAbsDiff, mseGrad, randomData, relDiff, ROOT, stats, table, timing, writeJson, type Timing,
+  fmt, machine, maxAbsDiff, randomData, relDiff, ROOT, stats, table, timing, writeJson, type Timing,
 } from './util.js';
 
 const FWD_TOL = 1e-5;
@@ -668,12 +668,14 @@ function trainData(Tn: number, B: number, H: number, seed: number): TrainData {
     dOut: new Float32Array(Tn * B * H), T: Tn, B, H };
 }
 
-/** One training step of ours as bench/train.ts runs it, with SGD. */
+/**
+ * One training step of ours as bench/train.ts runs it, with SGD: the MSE loss and its gradient in WebAssembly
+ * (lossBackward), as PyTorch's F.mse_loss and tfjs's meanSquaredError compute theirs in their own kernels.
+ */
 function oursStep(model: RecurrentLayer, opt: SGD, d: TrainData): number {
   opt.zeroGrad();
-  const r = model.forward({ data: d.x, shape: [d.T, d.B, I] }, { train: true });
-  const loss = mseGrad(r.output.data, d.target, d.dOut);
-  model.backward({ output: { data: d.dOut, shape: [d.T, d.B, d.H] } }, { collectGrads: false });
+  model.forward({ data: d.x, shape: [d.T, d.B, I] }, { train: true });
+  const { loss } = model.lossBackward({ data: d.target, shape: [d.T, d.B, d.H] }, { collectGrads: false });
   opt.step();
   return loss;
 }

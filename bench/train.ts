@@ -56,15 +56,14 @@ function data(Tn: number, B: number, H: number, seed: number): Data {
   };
 }
 
-/** One training step of ours, as a user writes it. */
+/** One training step of ours, as a user writes it (the MSE loss and its gradient in WebAssembly: lossBackward). */
 function oursStep(model: RecurrentLayer, opt: Adam, d: Data, collectGrads = false):
     { loss: number; grads: Record<string, Tensor>; dInput: Tensor } {
   opt.zeroGrad();
-  const r = model.forward(d.x, { train: true });
-  const loss = mseGrad(r.output.data, d.target, d.dOut);
-  const b = model.backward({ output: { data: d.dOut, shape: d.dOutShape } }, { collectGrads });
+  model.forward(d.x, { train: true });
+  const b = model.lossBackward({ data: d.target, shape: d.dOutShape }, { collectGrads });
   opt.step();
-  return { loss, grads: b.grads, dInput: b.dInput };
+  return { loss: b.loss, grads: b.grads, dInput: b.dInput };
 }
 
 /** One training step of the baseline. */

@@ -968,20 +968,13 @@ export abstract class RecurrentLayer extends WasmOwner {
     this.assertAlive();
     upstream = checkOptions('upstream', upstream, '{ output?, hN?, cN? }');
     options = checkOptions('options', options, '{ recordGradNorms?, collectGrads?, inputGrad? }');
-    const wantDx = options.inputGrad !== false;
     const a = this.trainArgs;
     const lay = this.trainLay;
     if (!a || !lay) {
       throw new InvalidArgumentError('backward', 'call forward(input, { train: true }) first; the activations of a ' +
         'training forward are used once');
     }
-    const D = this.numDirections;
-    const L = this.numLayers;
-    const Hout = this.outputSize;
-    const H = this.hiddenSize;
-    const I = this.inputSize;
-    const { T, B } = a;
-    const W = D * Hout;
+    const W = this.numDirections * this.outputSize;
     // A time-major Float32Array gradient is checked for NaN/Infinity by a SIMD scan after its copy into wasm memory
     // (the JavaScript loop took about 1 ms at T=100, B=32, H=256); anything else here.
     const fastOut = upstream.output !== undefined && upstream.output.data instanceof Float32Array &&
@@ -992,35 +985,99 @@ export abstract class RecurrentLayer extends WasmOwner {
       if (this.mode !== 'LSTM') throw new InvalidArgumentError('upstream.cN', `only LSTM has a cell state`);
       checkState('upstream.cN', upstream.cN, a.cShape);
     }
-    const grads = this.ensureGrads();
-    const e = this.engine;
-    const k = e.k;
-    const f = e.f32();
+    const f = this.engine.f32();
     // Upstream gradients into wasm memory, time-major.
     if (upstream.output) {
-      const g = upstream.output.data;
-      if (this.batchFirst && a.batched) {
-        for (let b = 0; b < B; b++) {
-          for (let t = 0; t < T; t++) {
-            const src = (b * T + t) * W;
-            const dst = lay.dTop / FLOAT + (t * B + b) * W;
-            for (let i = 0; i < W; i++) f[dst + i] = g[src + i]!;
-          }
-        }
-      } else {
-        f.set(g, lay.dTop / FLOAT);
-        if (fastOut && k.has_nonfinite(lay.dTop, g.length) !== 0) checkFinite('upstream.output', g);
+      this.seqIn(a, upstream.output.data, lay.dTop, W);
+      if (fastOut && this.engine.k.has_nonfinite(lay.dTop, upstream.output.data.length) !== 0) {
+        checkFinite('upstream.output', upstream.output.data);
       }
     }
     if (upstream.hN) f.set(upstream.hN.data, lay.dhN / FLOAT);
     if (upstream.cN) f.set(upstream.cN.data, lay.dcN / FLOAT);
+    return this.backprop(a, lay, upstream.output !== undefined, upstream.hN !== undefined, upstream.cN !== undefined,
+      options);
+  }
+
+  /**
+   * Mean squared error of the last training forward's output against `target` (shaped as that `output`), and
+   * backpropagation from it, in one call: `loss = mean (output - target)^2` (or the sum with `reduction: 'sum'`),
+   * exactly as `torch.nn.functional.mse_loss(output, target, reduction)` then `loss.backward()`, every element
+   * counting (padded steps of a `lengths` batch included: their output is 0). The loss and its gradient are
+   * computed in WebAssembly on the output where the forward left it, so the step needs no JavaScript loop over the
+   * output and no copy of the gradient back in; the gradient is bit for bit {@link mseLoss}'s. Options and result
+   * are `backward`'s, plus `loss`. Throws if `target` has another shape or a NaN/Infinity.
+   */
+  lossBackward(target: TensorLike,
+               options: { loss?: 'mse'; reduction?: 'mean' | 'sum'; recordGradNorms?: boolean; collectGrads?: boolean;
+                 inputGrad?: boolean } = {}): BackwardResult & { loss: number } {
+    this.assertAlive();
+    options = checkOptions('options', options, '{ loss?, reduction?, recordGradNorms?, collectGrads?, inputGrad? }');
+    if (options.loss !== undefined && options.loss !== 'mse') {
+      throw new InvalidArgumentError('options.loss', `expected 'mse', got ${describe(options.loss)}`);
+    }
+    const reduction = options.reduction ?? 'mean';
+    if (reduction !== 'mean' && reduction !== 'sum') {
+      throw new InvalidArgumentError('options.reduction', `expected 'mean' or 'sum', got ${describe(reduction)}`);
+    }
+    const a = this.trainArgs;
+    const lay = this.trainLay;
+    if (!a || !lay) {
+      throw new InvalidArgumentError('lossBackward', 'call forward(input, { train: true }) first; the activations of ' +
+        'a training forward are used once');
+    }
+    const fast = target !== null && typeof target === 'object' && target.data instanceof Float32Array &&
+      !(this.batchFirst && a.batched);
+    checkState('target', target, a.oShape, !fast);
+    const W = this.numDirections * this.outputSize;
+    const n = a.T * a.B * W;
+    const k = this.engine.k;
+    this.seqIn(a, target.data, lay.dTop, W);
+    if (fast && k.has_nonfinite(lay.dTop, n) !== 0) checkFinite('target', target.data);
+    const sum = k.mse_backward(lay.dTop, lay.outs[this.numLayers - 1]!, lay.dTop, n,
+      reduction === 'mean' ? 2 / n : 2);
+    const res = this.backprop(a, lay, true, false, false, options);
+    return { ...res, loss: reduction === 'mean' ? sum / n : sum };
+  }
+
+  /** A time-major (T, B, W) sequence into wasm memory at ptr from the user's layout (batch-first or not). */
+  private seqIn(a: ForwardArgs, g: ArrayLike<number>, ptr: number, W: number): void {
+    const f = this.engine.f32();
+    const { T, B } = a;
+    if (this.batchFirst && a.batched) {
+      for (let b = 0; b < B; b++) {
+        for (let t = 0; t < T; t++) {
+          const src = (b * T + t) * W;
+          const dst = ptr / FLOAT + (t * B + b) * W;
+          for (let i = 0; i < W; i++) f[dst + i] = g[src + i]!;
+        }
+      }
+    } else {
+      f.set(g, ptr / FLOAT);
+    }
+  }
+
+  /** The kernels of backpropagation through time, once the upstream gradients are in wasm memory. */
+  private backprop(a: ForwardArgs, lay: TrainLayout, hasOut: boolean, hasHN: boolean, hasCN: boolean,
+                   options: { recordGradNorms?: boolean; collectGrads?: boolean; inputGrad?: boolean }): BackwardResult {
+    const wantDx = options.inputGrad !== false;
+    const D = this.numDirections;
+    const L = this.numLayers;
+    const Hout = this.outputSize;
+    const H = this.hiddenSize;
+    const I = this.inputSize;
+    const { T, B } = a;
+    const W = D * Hout;
+    const grads = this.ensureGrads();
+    const e = this.engine;
+    const k = e.k;
     const pb = this.paramBlock;
     const P = (p?: ParamInfo): number => (p ? pb + p.offset * FLOAT : 0);
     const G = (p?: ParamInfo): number => (p ? grads + p.offset * FLOAT : 0);
     const act = this.mode === 'RNN_RELU' ? e.constant('ACT_RELU') : e.constant('ACT_TANH');
     const lengths = a.lengths ? lay.lengths : 0;
     for (let l = L - 1; l >= 0; l--) {
-      const dOut = l === L - 1 ? (upstream.output ? lay.dTop : 0) : lay.dBuf[l % 2]!;
+      const dOut = l === L - 1 ? (hasOut ? lay.dTop : 0) : lay.dBuf[l % 2]!;
       const dX = l === 0 ? (wantDx ? lay.dX : 0) : lay.dBuf[(l - 1) % 2]!;
       const x = l === 0 ? lay.x : lay.outs[l - 1]!;
       const ldx = l === 0 ? I : W;
@@ -1028,12 +1085,12 @@ export abstract class RecurrentLayer extends WasmOwner {
         const ld = this.layers[l]![d]!;
         const idx = l * D + d;
         const dOutP = dOut ? dOut + d * Hout * FLOAT : 0;
-        const dhN = upstream.hN ? lay.dhN + idx * B * Hout * FLOAT : 0;
+        const dhN = hasHN ? lay.dhN + idx * B * Hout * FLOAT : 0;
         const dh0 = lay.dh0 + idx * B * Hout * FLOAT;
         const scr = lay.scratch[idx]!;
         const norms = options.recordGradNorms ? lay.norms + idx * T * FLOAT : 0;
         if (this.mode === 'LSTM') {
-          const dcN = upstream.cN ? lay.dcN + idx * B * H * FLOAT : 0;
+          const dcN = hasCN ? lay.dcN + idx * B * H * FLOAT : 0;
           k.lstm_backward(dX, ldx, d, dh0, lay.dc0 + idx * B * H * FLOAT, G(ld.wih), G(ld.whh), G(ld.bih), G(ld.bhh),
             G(ld.whr), dOutP, W, dhN, dcN, x, ldx, P(ld.wih), P(ld.whh), P(ld.whr), lengths, scr, lay.bscratch, T, B,
             ld.inputSize, H, this.projSize, d, norms);

@@ -89,6 +89,8 @@ export interface KernelExports {
   max_abs(x: number, n: number): number;
   scale(x: number, n: number, s: number): void;
   has_nonfinite(x: number, n: number): number;
+  /** MSE gradient (scale * (pred - target), in f64, rounded once) into grad (may be target); returns the sum of squares. */
+  mse_backward(grad: number, pred: number, target: number, n: number, scale: number): number;
   ACT_IDENTITY: WebAssembly.Global;
   ACT_TANH: WebAssembly.Global;
   /** Floats of input projection an inference pass keeps at once (seq.ts). */
