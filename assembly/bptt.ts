@@ -7,7 +7,7 @@
 // dW = dA^T [h_{t-1} or x_t], written straight into the packed layout of W (see gemm_tn_forward).
 
 import { add_rows, copy_f32, zero_f32 } from './simd';
-import { gemm_forward, gemm_tn_nat, gemm_tn_nat_work_floats, GEMM_TN_WORK_FLOATS } from './gemm';
+import { gemm_forward, gemm_tn_nat, gemm_tn_nat3, gemm_tn_nat_work_floats } from './gemm';
 import { isActive } from './seq';
 
 /** dh[b] += dOut[t, b, 0:n] for the rows active at t (an inactive row's output is a constant zero). */
@@ -36,14 +36,10 @@ export function prepareNext(next: usize, cur: usize, ld: i32, lengths: usize, t:
 /** Rows per block of the weight-gradient GEMM: a 256 x 16 block of G (16 KiB) stays in L1 beside the streams. */
 const WG_RB: i32 = 256;
 
-/**
- * Floats of the At scratch for inputs of at most K columns over R rows. weightGrads needs
- * gemm_tn_nat_work_floats(K, WG_RB); the reset-before GRU also uses this area for gemm_tn_forward's work block
- * and an (R, K) transposed state, hence the larger of the two.
- */
+/** Floats of the At scratch for inputs of at most K columns over R rows (gemm_tn_nat's work; R: not needed). */
 // @ts-ignore: decorator
 @inline export function weightGradScratch(K: i32, R: i32): usize {
-  return max(<usize>GEMM_TN_WORK_FLOATS + <usize>K * R, <usize>gemm_tn_nat_work_floats(K, WG_RB));
+  return <usize>gemm_tn_nat_work_floats(K, WG_RB);
 }
 
 /**
@@ -66,6 +62,16 @@ export function weightGrads(dWhh: usize, h: usize, ldh: i32, Kh: i32, dWih: usiz
                             db1: usize, db2: usize, G: usize, ldg: i32, R: i32, nP: i32, NR: i32,
                             scratch: usize): void {
   gemm_tn_nat(dWhh, h, ldh, Kh, dWih, x, ldx, I, db1, db2, G, ldg, R, nP, NR, scratch, WG_RB);
+}
+
+/**
+ * weightGrads for the reset-before GRU: dWhh's columns 0..7 of each 12-wide panel (r, z) from h, columns 8..11 (n)
+ * from rh = r * h_{t-1} (both (R, ldh), Kh columns), with dWih and the biases, in one pass over G.
+ */
+export function weightGradsSplit(dWhh: usize, h: usize, rh: usize, ldh: i32, Kh: i32, dWih: usize, x: usize,
+                                 ldx: i32, I: i32, db1: usize, db2: usize, G: usize, ldg: i32, R: i32, nP: i32,
+                                 scratch: usize): void {
+  gemm_tn_nat3(dWhh, h, ldh, Kh, rh, ldh, dWih, x, ldx, I, db1, db2, G, ldg, R, nP, 12, scratch, WG_RB);
 }
 
 /** dX (R, lddx; I columns) (+)= G WihT, with WihT the transposed packing of W_ih (gemm panels of 16). */

@@ -439,10 +439,10 @@ export function panel_cols(C: usize, ldc: usize, I0: usize, ldi: usize, seedI: b
 
 /**
  * Floats of work gemm_tn_nat needs for inputs of at most K columns and nPanels * NR <= 4 * q4(K) columns of G:
- * one rb x 16 block of G, the two transposed blocks of S (K x rb each) and the column sums.
+ * one rb x 16 block of G, the three transposed blocks of S (K x rb each) and the column sums.
  */
 export function gemm_tn_nat_work_floats(K: i32, rb: i32): i32 {
-  return rb * 16 + 2 * q4(K) * rb + 4 * q4(K) + 16;
+  return rb * 16 + 3 * q4(K) * rb + 4 * q4(K) + 16;
 }
 
 /**
@@ -455,16 +455,33 @@ export function gemm_tn_nat_work_floats(K: i32, rb: i32): i32 {
 export function gemm_tn_nat(C1: usize, S1: usize, lds1: i32, K1: i32, C2: usize, S2: usize, lds2: i32, K2: i32,
                             b1: usize, b2: usize, G: usize, ldg: i32, R: i32, nPanels: i32, NR: i32, work: usize,
                             rb: i32): void {
+  gemm_tn_nat3(C1, S1, lds1, K1, 0, 0, C2, S2, lds2, K2, b1, b2, G, ldg, R, nPanels, NR, work, rb);
+}
+
+/**
+ * gemm_tn_nat, and when S3 is non-zero (NR = 12, the reset-before GRU's W_hh): columns 8..11 of every panel of C1
+ * from S3 (R, lds3; K1 columns) instead of S1, columns 0..7 from S1. The reset-before GRU's dW_h{r,z} (from
+ * h_{t-1}) and dW_hn (from r * h_{t-1}) then come out of the same pass over G as dW_ih and the biases, with S
+ * transposed a block at a time, where two whole scalar transposes and a pass per column group had been 2-3x the
+ * time of the reset-after GRU's weight gradients.
+ */
+export function gemm_tn_nat3(C1: usize, S1: usize, lds1: i32, K1: i32, S3: usize, lds3: i32,
+                             C2: usize, S2: usize, lds2: i32, K2: i32,
+                             b1: usize, b2: usize, G: usize, ldg: i32, R: i32, nPanels: i32, NR: i32, work: usize,
+                             rb: i32): void {
   if (C1 == 0 && C2 == 0 && b1 == 0) return;
   const ldgb = <usize>ldg << 2, rowP = <usize>NR << 2, rbb = <usize>rb << 2;
   const At1 = work + (<usize>(rb * 16) << 2);
   const At2 = At1 + <usize>q4(max(K1, K2)) * rbb;
-  const sums = At2 + <usize>q4(max(K1, K2)) * rbb;
+  const At3 = At2 + <usize>q4(max(K1, K2)) * rbb;
+  const sums = At3 + <usize>q4(max(K1, K2)) * rbb;
   const N = nPanels * NR;
+  const split = C1 != 0 && S3 != 0;
   if (b1) zero_f32(sums, N);
   for (let r0 = 0; r0 < R; r0 += rb) {
     const rn = min(rb, R - r0);
     if (C1) transposeBlock(At1, rbb, S1 + <usize>r0 * (<usize>lds1 << 2), <usize>lds1 << 2, rn, K1);
+    if (split) transposeBlock(At3, rbb, S3 + <usize>r0 * (<usize>lds3 << 2), <usize>lds3 << 2, rn, K1);
     if (C2) transposeBlock(At2, rbb, S2 + <usize>r0 * (<usize>lds2 << 2), <usize>lds2 << 2, rn, K2);
     for (let p = 0; p < nPanels; p++) {
       let src = G + <usize>r0 * ldgb + <usize>p * rowP, dst = work;
@@ -505,7 +522,11 @@ export function gemm_tn_nat(C1: usize, S1: usize, lds1: i32, K1: i32, C2: usize,
           }
         }
       }
-      if (C1) {
+      if (split) {
+        const Cp = C1 + <usize>p * (<usize>K1 * rowP);
+        panel_cols(Cp, rowP, Cp, rowP, true, 0, At1, rbb, work, rowP, K1, rn, 2);
+        panel_cols(Cp + 32, rowP, Cp + 32, rowP, true, 0, At3, rbb, work + 32, rowP, K1, rn, 1);
+      } else if (C1) {
         const Cp = C1 + <usize>p * (<usize>K1 * rowP);
         panel_forward(Cp, rowP, Cp, rowP, NR >> 2, 0, 0, At1, rbb, work, K1, rn, NR);
       }

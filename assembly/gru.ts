@@ -8,11 +8,11 @@
 
 import { madd } from './simd';
 import { vsigmoid_fast, vtanh_fast } from './activations';
-import { gemm_forward, panel_forward, panel_cols, GEMM_TN_WORK_FLOATS } from './gemm';
+import { gemm_forward, panel_forward, panel_cols } from './gemm';
 import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, isActive } from './seq';
-import { pack_transpose, transpose_f32 } from './pack';
+import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
-import { recordNorm, addUpstream, weightGrads, weightGradScratch, inputGrad } from './bptt';
+import { recordNorm, addUpstream, weightGrads, weightGradsSplit, weightGradScratch, inputGrad } from './bptt';
 
 export const GRU_U: i32 = 4;
 export const GRU_NR: i32 = 12;
@@ -236,16 +236,9 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   storeState(dh0, cur, Wd, H, B);
   const hPrev = hs + (rev ? hSlot : 0);
   if (resetBefore) {
-    // dW_h{r,z} += [dar, daz]^T h_{t-1} and dW_hn += dan^T (r * h_{t-1}): both from dAx, 8 and 4 columns a panel.
-    if (dWhh) {
-      const work = At, St = At + (<usize>GEMM_TN_WORK_FLOATS << 2);
-      transpose_f32(St, R, hPrev, Hp, R, H);
-      tnCols(dWhh, St, R, dAx, Np, R, H, nP, 0, 2, work);
-      transpose_f32(St, R, ns, Hp, R, H);
-      tnCols(dWhh, St, R, dAx, Np, R, H, nP, 8, 1, work);
-    }
-    // b_hn sits outside r: both biases share dAx.
-    weightGrads(0, 0, 0, 0, dWih, x, ldx, I, dbih, dbhh, dAx, Np, R, nP, 12, At);
+    // dW_h{r,z} += [dar, daz]^T h_{t-1} and dW_hn += dan^T (r * h_{t-1}) (8 and 4 columns a panel), dW_ih and both
+    // biases (b_hn sits outside r: they share dAx), all in one pass over dAx.
+    weightGradsSplit(dWhh, hPrev, ns, Hp, H, dWih, x, ldx, I, dbih, dbhh, dAx, Np, R, nP, At);
   } else {
     weightGrads(dWhh, hPrev, Hp, H, 0, 0, 0, 0, dbhh, 0, gx, Np, R, nP, 12, At);
     weightGrads(0, 0, 0, 0, dWih, x, ldx, I, dbih, 0, dAx, Np, R, nP, 12, At);
@@ -270,33 +263,6 @@ function pack_transpose_cols(dst: usize, src: usize, K: i32, nP: i32, j0: i32, n
       for (let j = 0; j < nj; j++) {
         store<f32>(d + (<usize>(j * 16) << 2), load<f32>(s + (<usize>j << 2)));
       }
-    }
-  }
-}
-
-/** Rows of G per block in tnCols (as gemm_tn_forward's). */
-const TN_RB: i32 = 512;
-
-/**
- * C[p][k][j0 + j] += sum_{r < R} At[k, r] G[r, p*12 + j0 + j] for j < 4*NV, p < nP, k < K: gemm_tn_forward on a
- * column subset of 12-wide panels (C keeps the panel layout; the other columns are left alone). The block of G's
- * columns is copied to work (contiguous, 16*NV bytes a row) and multiplied by panel_cols.
- */
-function tnCols(C: usize, At: usize, ldat: i32, G: usize, ldg: i32, R: i32, K: i32, nP: i32, j0: i32, NV: i32,
-                work: usize): void {
-  const ldatb = <usize>ldat << 2, ldgb = <usize>ldg << 2, rowW = <usize>NV << 4;
-  const panelBytes = <usize>K * 48;
-  for (let r0 = 0; r0 < R; r0 += TN_RB) {
-    const rn = min(TN_RB, R - r0);
-    for (let p = 0; p < nP; p++) {
-      let src = G + <usize>r0 * ldgb + (<usize>(p * 12 + j0) << 2), dst = work;
-      for (let r = 0; r < rn; r++) {
-        v128.store(dst, v128.load(src));
-        if (NV == 2) v128.store(dst, v128.load(src, 16), 16);
-        src += ldgb; dst += rowW;
-      }
-      const Cp = C + <usize>p * panelBytes + (<usize>j0 << 2);
-      panel_cols(Cp, 48, Cp, 48, true, 0, At + (<usize>r0 << 2), ldatb, work, rowW, K, rn, NV);
     }
   }
 }
