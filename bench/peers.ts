@@ -78,6 +78,11 @@ function runner(f: () => unknown, per = 1): Runner {
 
 interface Pair { ours: number[]; peer: number[]; skipped?: string; estPeerMs?: number }
 
+/** A full garbage collection where node runs with --expose-gc (bench/peers/run.js passes it). */
+function collect(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 /**
  * Ours and the peer alternately: `rounds` rounds of a few of ours then a few of the peer's, sized so the whole
  * takes about `budgetMs`; each side's first run (an estimate) is not kept, except a slow peer's. A peer estimated
@@ -97,7 +102,12 @@ async function alternate(ours: Runner, peer: Runner, budgetMs = budget, maxPeerM
   const o: number[] = [];
   const p: number[] = slow ? [estP] : [];
   for (let r = 0; r < rounds; r++) {
+    // Each block starts from a collected heap, so neither side pays for the other's garbage (tfjs's training step
+    // leaves tens of MB of it, and a major GC landing in our block had made ours 20% slower beside tfjs than
+    // beside PyTorch, whose garbage is in its own process). A no-op without node --expose-gc.
+    collect();
     o.push(...(await ours(ko)));
+    collect();
     p.push(...(await peer(kp)));
   }
   return { ours: o, peer: p, estPeerMs: estP };

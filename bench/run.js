@@ -12,7 +12,8 @@
 // init, first LSTM result) and bench/size (.wasm and bundle sizes) run last; --stream-only, --cold-start-only and
 // --size-only run one of them alone (no peak), --no-stream, --no-cold-start, --no-size leave one out.
 // bench/threads (forward on 1 vs 2 threads) runs after bench/train; --threads-only runs it alone (no peak);
-// --no-threads skips it.
+// --no-threads skips it. bench/matvec (the batch-1 matrix-vector product by working set, relaxed build) runs right
+// after bench/peak; --matvec-only runs it alone, --no-matvec skips it.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,11 +40,13 @@ const streamOnly = flag('--stream-only');
 const coldOnly = flag('--cold-start-only');
 const sizeOnly = flag('--size-only');
 const threadsOnly = flag('--threads-only');
+const matvecOnly = flag('--matvec-only');
+const noMatvec = flag('--no-matvec');
 const noStream = flag('--no-stream');
 const noCold = flag('--no-cold-start');
 const noSize = flag('--no-size');
 const noThreads = flag('--no-threads');
-const only = streamOnly || coldOnly || sizeOnly || threadsOnly;
+const only = streamOnly || coldOnly || sizeOnly || threadsOnly || matvecOnly;
 if (noTrain && trainOnly) {
   console.error('--no-train and --train-only exclude each other');
   process.exit(1);
@@ -73,7 +76,7 @@ for (const target of only ? [] : ['simd', 'relaxed']) {
 await esbuild.build({
   absWorkingDir: root,
   entryPoints: ['bench/peak.ts', 'bench/forward.ts', 'bench/split.ts', 'bench/profile-report.ts', 'bench/train.ts',
-    'bench/stream.ts', 'bench/threads.ts'],
+    'bench/stream.ts', 'bench/threads.ts', 'bench/matvec.ts'],
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -108,11 +111,13 @@ if (only) {
   if (coldOnly) runJs('cold-start.js', args);
   if (sizeOnly) runJs('size.js', args);
   if (threadsOnly) node([], 'threads.js', args);
+  if (matvecOnly) node(['--experimental-wasm-relaxed-simd'], 'matvec.js', ['--flavour', 'relaxed', ...args]);
   console.log(`\nbench done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   process.exit(0);
 }
 // A filtered bench/forward run leaves the results files alone, bench/peak's included.
 node([], 'peak.js', args.length ? ['--no-write'] : []);
+if (!noMatvec) node(['--experimental-wasm-relaxed-simd'], 'matvec.js', ['--flavour', 'relaxed', ...(args.length ? ['--no-write'] : [])]);
 if (!onlyPeak && !trainOnly) {
   node([], 'forward.js', args);
   if (relaxed) node(['--experimental-wasm-relaxed-simd'], 'forward.js', ['--flavour', 'relaxed', ...args]);

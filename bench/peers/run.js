@@ -68,6 +68,7 @@ await esbuild.build({
   sourcemap: true,
   logLevel: 'warning',
 });
-const r = spawnSync(process.execPath, [path.join(root, 'bench', '.build', 'peers.js'), ...args],
+// --expose-gc: bench/peers.ts collects the heap before each block of timed runs (see alternate()).
+const r = spawnSync(process.execPath, ['--expose-gc', path.join(root, 'bench', '.build', 'peers.js'), ...args],
   { stdio: 'inherit', cwd: root });
 process.exit(r.status ?? 1);

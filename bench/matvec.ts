@@ -1,0 +1,63 @@
+/**
+ * bench/matvec: why batch 1 is slower per flop than batch 32. A batch-1 recurrent step is one matrix-vector
+ * product per step with the packed W_hh (the library's gemm_forward with M = 1, as the kernels call it): every
+ * weight is loaded once per multiply-add, so its speed is that of streaming the weights from wherever they sit.
+ * This times it for weights in L1 (32 KiB), in L2 (1 MiB: LSTM H256's W_hh) and beyond (4 MiB: LSTM H512's),
+ * and, on the same 1 MiB, the M = 32 product (batch 32: each weight load feeds 2 rows of a register tile, 16 rows
+ * reuse a panel from L1). Rounds alternate the workloads (medians); GB/s counts the weight bytes read.
+ *
+ * Run after a build: `node bench/run.js --matvec-only` (or as part of `npm run bench`). Flags: --flavour
+ * simd|relaxed (default: the engine's choice), --no-write. Writes bench/results/matvec.json.
+ */
+import { getEngine, init } from '../dist/index.js';
+import { arg } from './workloads.js';
+import { machine, stats, table, writeJson } from './util.js';
+
+const K = 256;
+
+async function main(): Promise<void> {
+  const flavour = arg('--flavour') as 'simd' | 'relaxed' | undefined;
+  const e = await init({ simd: flavour ?? 'auto', threads: 1 });
+  const k = e.k;
+  const cases: { name: string; M: number; nP: number }[] = [
+    { name: 'M=1, W in L1 (32 KiB)', M: 1, nP: 2 },
+    { name: 'M=1, W in L2 (1 MiB, LSTM H256 W_hh)', M: 1, nP: 64 },
+    { name: 'M=1, W past L2 (4 MiB, LSTM H512 W_hh)', M: 1, nP: 256 },
+    { name: 'M=32, W 1 MiB (batch 32)', M: 32, nP: 64 },
+  ];
+  const blocks: number[] = [];
+  const runs = cases.map((c) => {
+    const A = e.alloc(c.M * K * 4), P = e.alloc(c.nP * K * 16 * 4), C = e.alloc(c.M * c.nP * 16 * 4);
+    blocks.push(A, P, C);
+    const f = getEngine().f32();
+    for (let i = 0; i < c.M * K; i++) f[A / 4 + i] = Math.sin(i);
+    for (let i = 0; i < c.nP * K * 16; i++) f[P / 4 + i] = Math.cos(0.3 * i) * 0.1;
+    const flops = 2 * c.M * K * c.nP * 16;
+    const reps = Math.max(1, Math.round(4e6 / flops));
+    return { c, flops, reps, bytes: c.nP * K * 16 * 4, f: () => k.gemm_forward(C, c.nP * 16, A, K, P, 0, 0, c.M, K, c.nP, 16, 0), t: [] as number[] };
+  });
+  for (const r of runs) for (let i = 0; i < 3 * r.reps; i++) r.f();
+  for (let round = 0; round < 40; round++) {
+    for (const r of round % 2 ? runs : [...runs].reverse()) {
+      const t0 = performance.now();
+      for (let i = 0; i < r.reps; i++) r.f();
+      r.t.push((performance.now() - t0) / r.reps);
+    }
+  }
+  const rows = runs.map((r) => {
+    const s = stats(r.t);
+    return { name: r.c.name, M: r.c.M, weightBytes: r.bytes, usMedian: s.median * 1000, usMin: s.min * 1000,
+      gflops: r.flops / s.median / 1e6, gbps: r.bytes / s.median / 1e6 };
+  });
+  console.log(`\n== bench/matvec: the batch-1 recurrent product (gemm_forward, K=${K}, 16-wide panels), ` +
+    `${e.flavour} build, medians of 40 alternating rounds ==`);
+  console.log(table(['workload', 'us (median)', 'GFLOP/s', 'weights GB/s'], rows.map((r) =>
+    [r.name, r.usMedian.toFixed(2), r.gflops.toFixed(1), r.gbps.toFixed(1)])));
+  for (const b of blocks) e.release(b);
+  if (!process.argv.includes('--no-write')) {
+    writeJson('matvec.json', { ...machine(), flavour: e.flavour, K, rows });
+    console.log('wrote bench/results/matvec.json');
+  }
+}
+
+await main();
