@@ -102,9 +102,9 @@ async function alternate(ours: Runner, peer: Runner, budgetMs = budget, maxPeerM
   const o: number[] = [];
   const p: number[] = slow ? [estP] : [];
   for (let r = 0; r < rounds; r++) {
-    // Each block starts from a collected heap, so neither side pays for the other's garbage (tfjs's training step
-    // leaves tens of MB of it, and a major GC landing in our block had made ours 20% slower beside tfjs than
-    // beside PyTorch, whose garbage is in its own process). A no-op without node --expose-gc.
+    // Each block starts from a collected heap, so neither side pays for a collection of the other's garbage
+    // (PyTorch's is in its own process; tfjs's and onnxruntime-web's are in this one). A no-op without
+    // node --expose-gc.
     collect();
     o.push(...(await ours(ko)));
     collect();
