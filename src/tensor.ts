@@ -16,7 +16,8 @@ export class Tensor {
       throw new ShapeError('data', `length ${data.length} does not match shape [${shape.join(', ')}] (${n})`);
     }
     this.data = data;
-    this.shape = Object.freeze([...shape]);
+    // A frozen shape cannot change under us, so it is shared (a session's step returns one per call: no copy).
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze([...shape]);
   }
   /** Number of elements. */
   get size(): number {
