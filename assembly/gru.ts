@@ -125,21 +125,96 @@ function stepResetBefore(hn: usize, train: bool, rh: usize, gx: usize, hp: usize
       v128.store(rh + u, f32x4.mul(r, v128.load(hp + u)));
     }
   }
-  // Pass 2: a_n = gx_n + b_hn + W_hn (r * h), the last 4 columns, in gx; n replaces it there.
-  for (let p = 0; p < nP; p++) {
+  // Pass 2: a_n = gx_n + b_hn + W_hn (r * h), the last 4 columns, in gx; n replaces it there. The relaxed build
+  // takes two panels at a time from batch 2 (nPair: 8 accumulators where panel_cols' 4 columns have 6).
+  let p = 0;
+  if (ASC_FEATURE_RELAXED_SIMD && B >= 2) {
+    for (; p + 2 <= nP; p += 2) {
+      const Wp = W + (<usize>(p * K * 12) << 2), Wq = Wp + (<usize>(K * 12) << 2);
+      const offG = <usize>(p * 12) << 2;
+      const g = gx + offG;
+      nPair(g + 32, g + 80, rowG, bhh ? bhh + offG + 32 : 0, bhh ? bhh + offG + 80 : 0, rh, rowH, Wp + 32, Wq + 32,
+            B, K);
+      nUpdate(hn, train, g, rowG, hp, rowH, <usize>(p * 4) << 2, B);
+      nUpdate(hn, train, g + 48, rowG, hp, rowH, <usize>(p * 4 + 4) << 2, B);
+    }
+  }
+  for (; p < nP; p++) {
     const Wp = W + (<usize>(p * K * 12) << 2);
-    const offG = <usize>(p * 12) << 2, offU = <usize>(p * 4) << 2;
+    const offG = <usize>(p * 12) << 2;
     const g = gx + offG;
     panel_cols(g + 32, rowG, g + 32, rowG, true, bhh ? bhh + offG + 32 : 0, rh, rowH, Wp + 32, 48, B, K, 1);
-    for (let b = 0; b < B; b++) {
-      const g0 = g + <usize>b * rowG;
-      const n = vtanh_fast(v128.load(g0, 32));
-      const z = v128.load(g0, 16);
-      const u = <usize>b * rowH + offU;
-      const h = v128.load(hp + u);
-      v128.store(hn + u, madd(z, f32x4.sub(h, n), n));
-      if (train) v128.store(g0, n, 32);
+    nUpdate(hn, train, g, rowG, hp, rowH, <usize>(p * 4) << 2, B);
+  }
+}
+
+/** n = tanh(a_n) and h' = n + z (h - n) for one panel (g: its 12 columns of gx; offU: its 4 units' offset). */
+// @ts-ignore: decorator
+@inline function nUpdate(hn: usize, train: bool, g: usize, rowG: usize, hp: usize, rowH: usize, offU: usize,
+                         B: i32): void {
+  for (let b = 0; b < B; b++) {
+    const g0 = g + <usize>b * rowG;
+    const n = vtanh_fast(v128.load(g0, 32));
+    const z = v128.load(g0, 16);
+    const u = <usize>b * rowH + offU;
+    const h = v128.load(hp + u);
+    v128.store(hn + u, madd(z, f32x4.sub(h, n), n));
+    if (train) v128.store(g0, n, 32);
+  }
+}
+
+/**
+ * panel_cols(C, ..., NV = 1) for two panels at once (relaxed build): C0[m] += b0 + sum_k A[m, k] P0[k*12] and the
+ * same for C1, P1, b1 (C seeded from itself; P0, P1 the n columns of two 12-wide panels). Tiles of 4 rows x 2
+ * panels (8 accumulators, 2 panel loads, 4 splats) then 2 rows; every row of those sums its k in order from the
+ * same seed as cols4's tiles, and an odd last row goes through panel_cols itself: bit for bit panel_cols' results.
+ */
+function nPair(C0: usize, C1: usize, ldc: usize, b0: usize, b1: usize, A: usize, lda: usize, P0: usize, P1: usize,
+               M: i32, K: i32): void {
+  const zero = f32x4.splat(0);
+  const q0 = b0 ? f32x4.add(zero, v128.load(b0)) : zero, q1 = b1 ? f32x4.add(zero, v128.load(b1)) : zero;
+  const even = M & ~1;
+  let m = 0;
+  for (; m + 4 <= even; m += 4) {
+    const c0 = C0 + <usize>m * ldc, d0 = C1 + <usize>m * ldc;
+    let a = A + <usize>m * lda;
+    const a1 = lda, a2 = lda << 1, a3 = lda * 3;
+    let x0 = f32x4.add(q0, v128.load(c0)), y0 = f32x4.add(q1, v128.load(d0));
+    let x1 = f32x4.add(q0, v128.load(c0 + ldc)), y1 = f32x4.add(q1, v128.load(d0 + ldc));
+    let x2 = f32x4.add(q0, v128.load(c0 + (ldc << 1))), y2 = f32x4.add(q1, v128.load(d0 + (ldc << 1)));
+    let x3 = f32x4.add(q0, v128.load(c0 + ldc * 3)), y3 = f32x4.add(q1, v128.load(d0 + ldc * 3));
+    let w = P0, v = P1;
+    const aEnd = a + (<usize>K << 2);
+    while (a < aEnd) {
+      const w0 = v128.load(w), w1 = v128.load(v);
+      const s0 = v128.load32_splat(a), s1 = v128.load32_splat(a + a1);
+      x0 = madd(s0, w0, x0); y0 = madd(s0, w1, y0); x1 = madd(s1, w0, x1); y1 = madd(s1, w1, y1);
+      const s2 = v128.load32_splat(a + a2), s3 = v128.load32_splat(a + a3);
+      x2 = madd(s2, w0, x2); y2 = madd(s2, w1, y2); x3 = madd(s3, w0, x3); y3 = madd(s3, w1, y3);
+      w += 48; v += 48; a += 4;
     }
+    v128.store(c0, x0); v128.store(c0 + ldc, x1); v128.store(c0 + (ldc << 1), x2); v128.store(c0 + ldc * 3, x3);
+    v128.store(d0, y0); v128.store(d0 + ldc, y1); v128.store(d0 + (ldc << 1), y2); v128.store(d0 + ldc * 3, y3);
+  }
+  for (; m + 2 <= even; m += 2) {
+    const c0 = C0 + <usize>m * ldc, d0 = C1 + <usize>m * ldc;
+    let a = A + <usize>m * lda;
+    const a1 = lda;
+    let x0 = f32x4.add(q0, v128.load(c0)), y0 = f32x4.add(q1, v128.load(d0));
+    let x1 = f32x4.add(q0, v128.load(c0 + ldc)), y1 = f32x4.add(q1, v128.load(d0 + ldc));
+    let w = P0, v = P1;
+    const aEnd = a + (<usize>K << 2);
+    while (a < aEnd) {
+      const w0 = v128.load(w), w1 = v128.load(v);
+      const s0 = v128.load32_splat(a), s1 = v128.load32_splat(a + a1);
+      x0 = madd(s0, w0, x0); y0 = madd(s0, w1, y0); x1 = madd(s1, w0, x1); y1 = madd(s1, w1, y1);
+      w += 48; v += 48; a += 4;
+    }
+    v128.store(c0, x0); v128.store(c0 + ldc, x1); v128.store(d0, y0); v128.store(d0 + ldc, y1);
+  }
+  if (m < M) {
+    panel_cols(C0 + <usize>m * ldc, ldc, C0 + <usize>m * ldc, ldc, true, b0, A + <usize>m * lda, lda, P0, 48, 1, K, 1);
+    panel_cols(C1 + <usize>m * ldc, ldc, C1 + <usize>m * ldc, ldc, true, b1, A + <usize>m * lda, lda, P1, 48, 1, K, 1);
   }
 }
 
