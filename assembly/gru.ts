@@ -166,8 +166,8 @@ function stepResetBefore(hn: usize, train: bool, rh: usize, gx: usize, hp: usize
 /**
  * panel_cols(C, ..., NV = 1) for two panels at once (relaxed build): C0[m] += b0 + sum_k A[m, k] P0[k*12] and the
  * same for C1, P1, b1 (C seeded from itself; P0, P1 the n columns of two 12-wide panels). Tiles of 4 rows x 2
- * panels (8 accumulators, 2 panel loads, 4 splats) then 2 rows; every row of those sums its k in order from the
- * same seed as cols4's tiles, and an odd last row goes through panel_cols itself: bit for bit panel_cols' results.
+ * panels (8 accumulators, 2 panel loads, 4 splats), each row summing its k in order from the same seed as cols4's
+ * multi-row tiles; the last 1-3 rows go through panel_cols itself: bit for bit panel_cols' results.
  */
 function nPair(C0: usize, C1: usize, ldc: usize, b0: usize, b1: usize, A: usize, lda: usize, P0: usize, P1: usize,
                M: i32, K: i32): void {
@@ -196,25 +196,11 @@ function nPair(C0: usize, C1: usize, ldc: usize, b0: usize, b1: usize, A: usize,
     v128.store(c0, x0); v128.store(c0 + ldc, x1); v128.store(c0 + (ldc << 1), x2); v128.store(c0 + ldc * 3, x3);
     v128.store(d0, y0); v128.store(d0 + ldc, y1); v128.store(d0 + (ldc << 1), y2); v128.store(d0 + ldc * 3, y3);
   }
-  for (; m + 2 <= even; m += 2) {
-    const c0 = C0 + <usize>m * ldc, d0 = C1 + <usize>m * ldc;
-    let a = A + <usize>m * lda;
-    const a1 = lda;
-    let x0 = f32x4.add(q0, v128.load(c0)), y0 = f32x4.add(q1, v128.load(d0));
-    let x1 = f32x4.add(q0, v128.load(c0 + ldc)), y1 = f32x4.add(q1, v128.load(d0 + ldc));
-    let w = P0, v = P1;
-    const aEnd = a + (<usize>K << 2);
-    while (a < aEnd) {
-      const w0 = v128.load(w), w1 = v128.load(v);
-      const s0 = v128.load32_splat(a), s1 = v128.load32_splat(a + a1);
-      x0 = madd(s0, w0, x0); y0 = madd(s0, w1, y0); x1 = madd(s1, w0, x1); y1 = madd(s1, w1, y1);
-      w += 48; v += 48; a += 4;
-    }
-    v128.store(c0, x0); v128.store(c0 + ldc, x1); v128.store(d0, y0); v128.store(d0 + ldc, y1);
-  }
   if (m < M) {
-    panel_cols(C0 + <usize>m * ldc, ldc, C0 + <usize>m * ldc, ldc, true, b0, A + <usize>m * lda, lda, P0, 48, 1, K, 1);
-    panel_cols(C1 + <usize>m * ldc, ldc, C1 + <usize>m * ldc, ldc, true, b1, A + <usize>m * lda, lda, P1, 48, 1, K, 1);
+    // The last 1-3 rows: panel_cols' own 2-row tile and single-row path, per panel.
+    const n = M - m, am = A + <usize>m * lda;
+    panel_cols(C0 + <usize>m * ldc, ldc, C0 + <usize>m * ldc, ldc, true, b0, am, lda, P0, 48, n, K, 1);
+    panel_cols(C1 + <usize>m * ldc, ldc, C1 + <usize>m * ldc, ldc, true, b1, am, lda, P1, 48, n, K, 1);
   }
 }
 
