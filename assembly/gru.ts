@@ -13,6 +13,7 @@ import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, i
 import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, weightGrads, weightGradsSplit, weightGradScratch, inputGrad } from './bptt';
+import { FWD_TRAIN, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
 
 export const GRU_U: i32 = 4;
 export const GRU_NR: i32 = 12;
@@ -204,24 +205,53 @@ function nPair(C0: usize, C1: usize, ldc: usize, b0: usize, b1: usize, A: usize,
   }
 }
 
+/**
+ * step for batch 1 (reset after) with W_hh in gemv.ts' dot layout D: the whole product W_hh h into the row tr
+ * (Np floats), then the cell per panel with gx and b_hh added (r and z: gx + b_hh + W h; n: b_hn + W_hn h).
+ */
+function stepGemv(hn: usize, gs: usize, ns: usize, gx: usize, hp: usize, D: usize, bhh: usize, K: i32, nP: i32,
+                  tr: usize): void {
+  gemv_forward(tr, 0, hp, D, nP * 12, K);
+  for (let p = 0; p < nP; p++) {
+    const o = <usize>(p * 12) << 2, u = <usize>(p * 4) << 2;
+    const t = tr + o, g = gx + o;
+    let ar = f32x4.add(v128.load(g), v128.load(t)), az = f32x4.add(v128.load(g, 16), v128.load(t, 16));
+    let an = v128.load(t, 32);
+    if (bhh) {
+      const b = bhh + o;
+      ar = f32x4.add(ar, v128.load(b)); az = f32x4.add(az, v128.load(b, 16)); an = f32x4.add(an, v128.load(b, 32));
+    }
+    cell(ar, az, an, v128.load(g, 32), hp + u, hn + u, gs ? g : 0, ns ? ns + u : 0);
+  }
+}
+
 // @ts-ignore: decorator
 @inline function panels(H: i32): i32 { return (H + 3) >> 2; }
 
-/** Bytes of scratch gru_forward needs; train != 0 keeps gates, W_hn h + b_hn and states for gru_backward. */
+/**
+ * Bytes of scratch gru_forward needs with the same flags (gemv.ts): FWD_TRAIN keeps gates, W_hn h + b_hn and
+ * states for gru_backward; FWD_GEMV adds room for the batch-1 layout of W_hh (reset after) and its product's row.
+ */
 export function gru_scratch_bytes(T: i32, B: i32, H: i32, train: i32): usize {
+  const tr = (train & FWD_TRAIN) != 0;
   const nP = panels(H), Np = nP * 12, Hp = nP * 4;
-  const steps = train ? T : chunkSteps(T, B * Np);
-  const slots = train ? T + 1 : 2;
-  const nslots = train ? T : 1; // W_hn h + b_hn (reset after) or r * h (reset before) per step; one in inference
-  return (<usize>steps * B * Np + <usize>slots * B * Hp + <usize>nslots * B * Hp + <usize>B * 12) << 2; // + tile
+  const steps = tr ? T : chunkSteps(T, B * Np);
+  const slots = tr ? T + 1 : 2;
+  const nslots = tr ? T : 1; // W_hn h + b_hn (reset after) or r * h (reset before) per step; one in inference
+  const dot = useGemv(train, T, B) ? <usize>gemvFloats(Np, H) + Np : 0; // resetBefore does not use it
+  return (<usize>steps * B * Np + <usize>slots * B * Hp + <usize>nslots * B * Hp + <usize>B * 12 + dot) << 2;
 }
 
-/** One direction of one GRU layer over a whole sequence; arguments as lstm_forward (no cell state). */
+/**
+ * One direction of one GRU layer over a whole sequence; arguments as lstm_forward (no cell state). The batch-1
+ * dot-product path (FWD_GEMV) is the reset-after form's only: the reset-before form's two products take
+ * different vectors (h and r * h).
+ */
 export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32, h0: usize,
                             Wih: usize, Whh: usize, bih: usize, bhh: usize, lengths: usize,
                             scratch: usize, T: i32, B: i32, I: i32, H: i32, reverse: i32, train: i32,
                             resetBefore: i32): void {
-  const tr = train != 0;
+  const tr = (train & FWD_TRAIN) != 0;
   const rev = reverse != 0;
   const nP = panels(H), Np = nP * 12, Hp = nP * 4;
   const chunk = tr ? T : chunkSteps(T, B * Np);
@@ -230,6 +260,9 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
   const hs = gx + (<usize>chunk * B * Np << 2);
   const ns = hs + (<usize>slots * B * Hp << 2);
   const tb = ns + (<usize>((tr ? T : 1) * B * Hp) << 2);
+  const gv = useGemv(train, T, B) && !resetBefore;
+  const trow = tb + (<usize>(B * 12) << 2), D = trow + (<usize>Np << 2);
+  if (gv) gemv_pack(D, Whh, H, nP, 12);
   const hSlot = <usize>(B * Hp) << 2;
   const rowX = <usize>(B * ldx) << 2, rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
 
@@ -245,6 +278,7 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
       const g = gxBase + <usize>(t - t0) * rowG;
       const hp = hs + <usize>slotOf(s, tr, rev, T) * hSlot, hn = hs + <usize>slotOf(s + 1, tr, rev, T) * hSlot;
       if (resetBefore) stepResetBefore(hn, tr, ns + (tr ? <usize>t * hSlot : 0), g, hp, Hp, Whh, bhh, H, B, nP);
+      else if (gv) stepGemv(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, D, bhh, H, nP, trow);
       else if (ASC_FEATURE_RELAXED_SIMD && B >= 3) {
         step3(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, Hp, Whh, bhh, H, B, nP, tb);
       } else step(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, Hp, Whh, bhh, H, B, nP, tb);

@@ -15,6 +15,7 @@ import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, i
 import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, prepareNext, weightGrad, weightGrads, weightGradScratch, inputGrad } from './bptt';
+import { FWD_TRAIN, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
 
 export const LSTM_U: i32 = 4;
 export const LSTM_NR: i32 = 16;
@@ -76,36 +77,53 @@ function step(rn: usize, ldr: i32, cn: usize, gs: usize, gx: usize, hp: usize, l
   }
 }
 
+/** step for batch 1 with W_hh in gemv.ts' dot layout D: the whole product first, then the cell per panel. */
+function stepGemv(rn: usize, cn: usize, gs: usize, gx: usize, hp: usize, cp: usize, D: usize, K: i32,
+                  nP: i32): void {
+  gemv_forward(gx, gx, hp, D, nP * 16, K);
+  for (let p = 0; p < nP; p++) {
+    const g = gx + (<usize>(p * 16) << 2), u = <usize>(p * 4) << 2;
+    cell(v128.load(g), v128.load(g, 16), v128.load(g, 32), v128.load(g, 48), cp + u, cn + u, rn + u, gs ? g : 0);
+  }
+}
+
 // Geometry, in floats. Kept here so the TypeScript side never re-derives the layout.
 // @ts-ignore: decorator
 @inline function panels(H: i32): i32 { return (H + 3) >> 2; }
 // @ts-ignore: decorator
 @inline function ldState(H: i32, P: i32): i32 { return P > 0 ? ((P + 15) >> 4) << 4 : panels(H) << 2; }
 
-/** Bytes of scratch lstm_forward needs. train != 0 keeps every step's gates and states for lstm_backward. */
+/**
+ * Bytes of scratch lstm_forward needs with the same flags (gemv.ts: FWD_TRAIN keeps every step's gates and
+ * states for lstm_backward; FWD_GEMV adds room for the batch-1 layout of W_hh).
+ */
 export function lstm_scratch_bytes(T: i32, B: i32, H: i32, P: i32, train: i32): usize {
+  const tr = (train & FWD_TRAIN) != 0;
   const nP = panels(H), Np = nP * 16, Hp = nP * 4, ldh = ldState(H, P);
-  const steps = train ? T : chunkSteps(T, B * Np);
-  const slots = train ? T + 1 : 2;
-  const rslots = P > 0 ? (train ? T : 1) : 0;
-  return (<usize>steps * B * Np + <usize>slots * B * (ldh + Hp) + <usize>rslots * B * Hp) << 2;
+  const steps = tr ? T : chunkSteps(T, B * Np);
+  const slots = tr ? T + 1 : 2;
+  const rslots = P > 0 ? (tr ? T : 1) : 0;
+  const dot = useGemv(train, T, B) ? <usize>gemvFloats(Np, P > 0 ? P : H) : 0;
+  return (<usize>steps * B * Np + <usize>slots * B * (ldh + Hp) + <usize>rslots * B * Hp + dot) << 2;
 }
 
 /**
  * One direction of one LSTM layer over a whole sequence.
  * out (T, B, ldo) at this direction's column offset; hN (B, Hout) and cN (B, H) may be 0.
  * x (T, B, ldx); h0 (B, Hout) and c0 (B, H) may be 0 (zeros). Wih (packed, K = I), Whh (packed, K = Hout),
- * bih/bhh (packed) may be 0, Whr (packed projection, P > 0 only). lengths (i32[B]) may be 0.
+ * bih/bhh (packed) may be 0, Whr (packed projection, P > 0 only). lengths (i32[B]) may be 0. train: the forward
+ * flags of gemv.ts (FWD_TRAIN, FWD_GEMV), as given to lstm_scratch_bytes.
  */
 export function lstm_forward(out: usize, ldo: i32, hN: usize, cN: usize,
                              x: usize, ldx: i32, h0: usize, c0: usize,
                              Wih: usize, Whh: usize, bih: usize, bhh: usize, Whr: usize, lengths: usize,
                              scratch: usize, T: i32, B: i32, I: i32, H: i32, P: i32, reverse: i32,
                              train: i32): void {
-  const tr = train != 0;
+  const tr = (train & FWD_TRAIN) != 0;
   const rev = reverse != 0;
   const nP = panels(H), Np = nP * 16, Hp = nP * 4;
   const ldh = ldState(H, P), Hout = P > 0 ? P : H, nPP = (P + 15) >> 4;
+  const gv = useGemv(train, T, B);
   const chunk = tr ? T : chunkSteps(T, B * Np);
   const slots = tr ? T + 1 : 2;
   const gx = scratch;
@@ -114,6 +132,8 @@ export function lstm_forward(out: usize, ldo: i32, hN: usize, cN: usize,
   const rs = cs + (<usize>slots * B * Hp << 2);
   const hSlot = <usize>(B * ldh) << 2, cSlot = <usize>(B * Hp) << 2, rSlot = <usize>(B * Hp) << 2;
   const rowX = <usize>(B * ldx) << 2, rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
+  const D = rs + (<usize>(P > 0 ? (tr ? T : 1) : 0) * rSlot);
+  if (gv) gemv_pack(D, Whh, Hout, nP, 16);
 
   const s0 = <usize>slotOf(0, tr, rev, T);
   loadState(hs + s0 * hSlot, ldh, h0, Hout, B);
@@ -131,8 +151,11 @@ export function lstm_forward(out: usize, ldo: i32, hN: usize, cN: usize,
       const cp = cs + <usize>slotOf(s, tr, rev, T) * cSlot, cn = cs + <usize>slotOf(s + 1, tr, rev, T) * cSlot;
       if (P > 0) {
         const r = rs + (tr ? <usize>t * rSlot : 0); // by time, for lstm_backward
-        step(r, Hp, cn, tr ? g : 0, g, hp, ldh, cp, Hp, Whh, Hout, B, nP);
+        if (gv) stepGemv(r, cn, tr ? g : 0, g, hp, cp, D, Hout, nP);
+        else step(r, Hp, cn, tr ? g : 0, g, hp, ldh, cp, Hp, Whh, Hout, B, nP);
         gemm_forward(hn, ldh, r, Hp, Whr, 0, 0, B, H, nPP, 16, 0);
+      } else if (gv) {
+        stepGemv(hn, cn, tr ? g : 0, g, hp, cp, D, Hout, nP);
       } else {
         step(hn, ldh, cn, tr ? g : 0, g, hp, ldh, cp, Hp, Whh, Hout, B, nP);
       }

@@ -10,6 +10,7 @@ import { ACT_RELU } from './activations';
 import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, prepareNext, weightGrads, weightGradScratch, inputGrad } from './bptt';
+import { FWD_TRAIN, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
 
 export const RNN_U: i32 = 16;
 export const RNN_NR: i32 = 16;
@@ -60,29 +61,46 @@ function step(hn: usize, gx: usize, hp: usize, ld: i32, W: usize, K: i32, B: i32
   }
 }
 
+/** step for batch 1 with W_hh in gemv.ts' dot layout D: the whole product first, then the activation. */
+function stepGemv(hn: usize, gx: usize, hp: usize, D: usize, K: i32, Np: i32, act: i32): void {
+  gemv_forward(gx, gx, hp, D, Np, K);
+  for (let o: usize = 0; o < (<usize>Np << 2); o += 16) v128.store(hn + o, actCell(v128.load(gx + o), act));
+}
+
 // @ts-ignore: decorator
 @inline function panels(H: i32): i32 { return (H + 15) >> 4; }
 
-/** Bytes of scratch rnn_forward needs; train != 0 keeps every state for rnn_backward. */
+/**
+ * Bytes of scratch rnn_forward needs with the same flags (gemv.ts): FWD_TRAIN keeps every state for
+ * rnn_backward; FWD_GEMV adds room for the batch-1 layout of W_hh.
+ */
 export function rnn_scratch_bytes(T: i32, B: i32, H: i32, train: i32): usize {
+  const tr = (train & FWD_TRAIN) != 0;
   const Np = panels(H) * 16;
-  const steps = train ? T : chunkSteps(T, B * Np);
-  const slots = train ? T + 1 : 2;
-  return (<usize>steps * B * Np + <usize>slots * B * Np) << 2;
+  const steps = tr ? T : chunkSteps(T, B * Np);
+  const slots = tr ? T + 1 : 2;
+  const dot = useGemv(train, T, B) ? <usize>gemvFloats(Np, H) : 0;
+  return (<usize>steps * B * Np + <usize>slots * B * Np + dot) << 2;
 }
 
-/** One direction of one RNN layer over a whole sequence; act is ACT_TANH or ACT_RELU (activations.ts). */
+/**
+ * One direction of one RNN layer over a whole sequence; act is ACT_TANH or ACT_RELU (activations.ts); train: the
+ * forward flags of gemv.ts, as given to rnn_scratch_bytes.
+ */
 export function rnn_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32, h0: usize,
                             Wih: usize, Whh: usize, bih: usize, bhh: usize, lengths: usize,
                             scratch: usize, T: i32, B: i32, I: i32, H: i32, act: i32, reverse: i32,
                             train: i32): void {
-  const tr = train != 0;
+  const tr = (train & FWD_TRAIN) != 0;
   const rev = reverse != 0;
   const nP = panels(H), Np = nP * 16;
   const chunk = tr ? T : chunkSteps(T, B * Np);
   const gx = scratch;
   const hs = gx + (<usize>chunk * B * Np << 2);
   const hSlot = <usize>(B * Np) << 2;
+  const gv = useGemv(train, T, B);
+  const D = hs + <usize>(tr ? T + 1 : 2) * hSlot;
+  if (gv) gemv_pack(D, Whh, H, nP, 16);
   const rowX = <usize>(B * ldx) << 2, rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
 
   loadState(hs + <usize>slotOf(0, tr, rev, T) * hSlot, Np, h0, H, B);
@@ -95,7 +113,8 @@ export function rnn_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
     for (let j = 0; j < n; j++) {
       const t = rev ? t0 + n - 1 - j : t0 + j;
       const hp = hs + <usize>slotOf(s, tr, rev, T) * hSlot, hn = hs + <usize>slotOf(s + 1, tr, rev, T) * hSlot;
-      step(hn, gxBase + <usize>(t - t0) * rowG, hp, Np, Whh, H, B, nP, act);
+      if (gv) stepGemv(hn, gxBase + <usize>(t - t0) * rowG, hp, D, H, Np, act);
+      else step(hn, gxBase + <usize>(t - t0) * rowG, hp, Np, Whh, H, B, nP, act);
       holdInactive(hn, hp, Np, lengths, t, B);
       storeOutput(out + <usize>t * rowO, ldo, hn, Np, H, lengths, t, B);
       s++;

@@ -4,7 +4,10 @@
  * weight is loaded once per multiply-add, so its speed is that of streaming the weights from wherever they sit.
  * This times it for weights in L1 (32 KiB), in L2 (1 MiB: LSTM H256's W_hh) and beyond (4 MiB: LSTM H512's),
  * and, on the same 1 MiB, the M = 32 product (batch 32: each weight load feeds 2 rows of a register tile, 16 rows
- * reuse a panel from L1). Rounds alternate the workloads (medians); GB/s counts the weight bytes read.
+ * reuse a panel from L1). Each batch-1 case is timed twice: through the panels (gemm_forward with M = 1, the
+ * path of a batch-1 step shorter than GEMV_MIN_T and of streaming sessions) and through the dot-product layout of
+ * assembly/gemv.ts (gemv_forward, a batch-1 sequence of at least GEMV_MIN_T steps; its per-call repacking,
+ * gemv_pack, is timed too). Rounds alternate the workloads (medians); GB/s counts the weight bytes read.
  *
  * Run after a build: `node bench/run.js --matvec-only` (or as part of `npm run bench`). Flags: --flavour
  * simd|relaxed (default: the engine's choice), --no-write. Writes bench/results/matvec.json.
@@ -26,16 +29,28 @@ async function main(): Promise<void> {
     { name: 'M=32, W 1 MiB (batch 32)', M: 32, nP: 64 },
   ];
   const blocks: number[] = [];
-  const runs = cases.map((c) => {
+  type Run = { c: { name: string; M: number; nP: number }; flops: number; reps: number; bytes: number; f: () => void;
+    t: number[] };
+  const runs: Run[] = [];
+  for (const c of cases) {
     const A = e.alloc(c.M * K * 4), P = e.alloc(c.nP * K * 16 * 4), C = e.alloc(c.M * c.nP * 16 * 4);
-    blocks.push(A, P, C);
+    const D = e.alloc(c.nP * K * 16 * 4);
+    blocks.push(A, P, C, D);
     const f = getEngine().f32();
     for (let i = 0; i < c.M * K; i++) f[A / 4 + i] = Math.sin(i);
     for (let i = 0; i < c.nP * K * 16; i++) f[P / 4 + i] = Math.cos(0.3 * i) * 0.1;
     const flops = 2 * c.M * K * c.nP * 16;
     const reps = Math.max(1, Math.round(4e6 / flops));
-    return { c, flops, reps, bytes: c.nP * K * 16 * 4, f: () => k.gemm_forward(C, c.nP * 16, A, K, P, 0, 0, c.M, K, c.nP, 16, 0), t: [] as number[] };
-  });
+    const bytes = c.nP * K * 16 * 4;
+    runs.push({ c, flops, reps, bytes, f: () => k.gemm_forward(C, c.nP * 16, A, K, P, 0, 0, c.M, K, c.nP, 16, 0),
+      t: [] });
+    if (c.M !== 1) continue;
+    k.gemv_pack(D, P, K, c.nP, 16);
+    runs.push({ c: { ...c, name: `${c.name}, dot layout` }, flops, reps, bytes,
+      f: () => k.gemv_forward(C, 0, A, D, c.nP * 16, K), t: [] });
+    runs.push({ c: { ...c, name: `${c.name}, gemv_pack (per call)` }, flops: 0, reps, bytes,
+      f: () => k.gemv_pack(D, P, K, c.nP, 16), t: [] });
+  }
   for (const r of runs) for (let i = 0; i < 3 * r.reps; i++) r.f();
   for (let round = 0; round < 40; round++) {
     for (const r of round % 2 ? runs : [...runs].reverse()) {
@@ -47,12 +62,12 @@ async function main(): Promise<void> {
   const rows = runs.map((r) => {
     const s = stats(r.t);
     return { name: r.c.name, M: r.c.M, weightBytes: r.bytes, usMedian: s.median * 1000, usMin: s.min * 1000,
-      gflops: r.flops / s.median / 1e6, gbps: r.bytes / s.median / 1e6 };
+      gflops: r.flops ? r.flops / s.median / 1e6 : null, gbps: r.bytes / s.median / 1e6 };
   });
-  console.log(`\n== bench/matvec: the batch-1 recurrent product (gemm_forward, K=${K}, 16-wide panels), ` +
+  console.log(`\n== bench/matvec: the batch-1 recurrent product (panels: gemm_forward; dot layout: gemv_forward; K=${K}), ` +
     `${e.flavour} build, medians of 40 alternating rounds ==`);
   console.log(table(['workload', 'us (median)', 'GFLOP/s', 'weights GB/s'], rows.map((r) =>
-    [r.name, r.usMedian.toFixed(2), r.gflops.toFixed(1), r.gbps.toFixed(1)])));
+    [r.name, r.usMedian.toFixed(2), r.gflops === null ? '-' : r.gflops.toFixed(1), r.gbps.toFixed(1)])));
   for (const b of blocks) e.release(b);
   if (!process.argv.includes('--no-write')) {
     writeJson('matvec.json', { ...machine(), flavour: e.flavour, K, rows });

@@ -65,3 +65,50 @@ it('the relaxed and plain SIMD builds agree within 1e-6', () => {
   expect(results.size).toBe(fixtures.length);
   expect(worst).toBeLessThanOrEqual(1e-6);
 });
+
+// Batch 1 over at least GEMV_MIN_T steps takes the dot-product path of assembly/gemv.ts (W_hh repacked per call);
+// the fixtures named *_b1_t* exist to cover it against PyTorch above. Here, at sizes the fixtures do not reach, the
+// same sequence run as one row (dot-product path) and as two identical rows (the panels' register tiles) must agree
+// to rounding: 1e-6 absolute over 40 steps (outputs are bounded by 1; the two paths sum in different orders).
+describe('batch 1, dot-product path', () => {
+  it('covers the *_b1_t* fixtures: their sequences are at least GEMV_MIN_T long', async () => {
+    const e = await init({ force: true });
+    const minT = e.constant('GEMV_MIN_T');
+    expect(minT).toBeGreaterThan(1);
+    const b1 = fixtures.filter((f) => /_b1_t|_unbatched_t/.test(f.name));
+    expect(b1.length).toBeGreaterThanOrEqual(9);
+    for (const f of b1) expect(f.input.shape[0]).toBeGreaterThanOrEqual(minT);
+  });
+  for (const flavour of ['simd', 'relaxed'] as const) {
+    for (const [mode, H] of [['LSTM', 130], ['LSTM', 256], ['GRU', 130], ['GRU', 256], ['RNN', 130], ['RNN', 256],
+      ['LSTM_PROJ', 130]] as const) {
+      it(`${mode} H${H} (${flavour}): one row equals each of two identical rows to 1e-6`, async () => {
+        await init({ simd: flavour, force: true });
+        const I = 24, T = 40;
+        const m = mode === 'GRU' ? new GRU({ inputSize: I, hiddenSize: H, seed: 3 })
+          : mode === 'RNN' ? new RNN({ inputSize: I, hiddenSize: H, seed: 3 })
+          : new LSTM({ inputSize: I, hiddenSize: H, seed: 3, projSize: mode === 'LSTM_PROJ' ? 61 : 0 });
+        const x = new Float32Array(T * I).map((_, i) => Math.sin(0.37 * i));
+        const x2 = new Float32Array(T * 2 * I);
+        for (let t = 0; t < T; t++) for (let b = 0; b < 2; b++) x2.set(x.subarray(t * I, (t + 1) * I), (t * 2 + b) * I);
+        const one = m.forward({ data: x, shape: [T, 1, I] });
+        const two = m.forward({ data: x2, shape: [T, 2, I] });
+        const W = m.outputSize;
+        let worst = 0;
+        let maxOut = 0;
+        for (let t = 0; t < T; t++) {
+          for (let b = 0; b < 2; b++) {
+            for (let j = 0; j < W; j++) {
+              const v = one.output.data[t * W + j]!;
+              worst = Math.max(worst, Math.abs(v - two.output.data[(t * 2 + b) * W + j]!));
+              maxOut = Math.max(maxOut, Math.abs(v));
+            }
+          }
+        }
+        expect(maxOut).toBeGreaterThan(0.05); // a live network, not a sum of zeros
+        expect(worst).toBeLessThanOrEqual(1e-6);
+        m.dispose();
+      });
+    }
+  }
+});

@@ -612,7 +612,7 @@ export abstract class RecurrentLayer extends WasmOwner {
               const h0p = g > 0 ? hNp : a.h0 ? q.h0 + idx * Bs * Hout * FLOAT : 0;
               const c0p = g > 0 ? cNp : a.c0 ? q.c0 + idx * Bs * H * FLOAT : 0;
               calls.push(this.forwardCall(l, d, out + t0 * Bs * W * FLOAT + d * Hout * FLOAT, hNp, cNp,
-                input + t0 * Bs * ldx * FLOAT, h0p, c0p, lengths, q.scratch, n, Bs));
+                input + t0 * Bs * ldx * FLOAT, h0p, c0p, lengths, q.scratch, n, Bs, false));
             }
           }
           input = out;
@@ -707,27 +707,28 @@ export abstract class RecurrentLayer extends WasmOwner {
 
   /**
    * The inference kernel call of layer l, direction d (pointers in bytes, 0 for none; `o` already offset to the
-   * direction's columns). The input's leading dimension follows from the layer.
+   * direction's columns). The input's leading dimension follows from the layer. gemv: see forwardFlags.
    */
   private forwardCall(l: number, d: number, o: number, hN: number, cN: number, x: number, h0: number, c0: number,
-                      lengths: number, scratch: number, T: number, B: number): KernelCall {
+                      lengths: number, scratch: number, T: number, B: number, gemv: boolean): KernelCall {
     const ld = this.layers[l]![d]!;
     const W = this.numDirections * this.outputSize;
     const ldx = l === 0 ? this.inputSize : W;
     const H = this.hiddenSize;
     const pb = this.paramBlock;
     const P = (p?: ParamInfo): number => (p ? pb + p.offset * FLOAT : 0);
+    const flags = this.forwardFlags(false, gemv);
     if (this.mode === 'LSTM') {
       return { fn: 'lstm_forward', args: [o, W, hN, cN, x, ldx, h0, c0, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh),
-        P(ld.whr), lengths, scratch, T, B, ld.inputSize, H, this.projSize, d, 0] };
+        P(ld.whr), lengths, scratch, T, B, ld.inputSize, H, this.projSize, d, flags] };
     }
     if (this.mode === 'GRU') {
       return { fn: 'gru_forward', args: [o, W, hN, x, ldx, h0, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
-        scratch, T, B, ld.inputSize, H, d, 0, this.resetBefore ? 1 : 0] };
+        scratch, T, B, ld.inputSize, H, d, flags, this.resetBefore ? 1 : 0] };
     }
     const act = this.mode === 'RNN_RELU' ? this.engine.constant('ACT_RELU') : this.engine.constant('ACT_TANH');
     return { fn: 'rnn_forward', args: [o, W, hN, x, ldx, h0, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
-      scratch, T, B, ld.inputSize, H, act, d, 0] };
+      scratch, T, B, ld.inputSize, H, act, d, flags] };
   }
 
   /** Estimated floating-point operations of an inference forward over T steps of B rows. */
@@ -767,7 +768,7 @@ export abstract class RecurrentLayer extends WasmOwner {
         lists.push([this.forwardCall(l, d, out + d * Hout * FLOAT, lay.hN + idx * B * Hout * FLOAT,
           lay.cN + idx * B * H * FLOAT, input, a.h0 ? lay.h0 + idx * B * Hout * FLOAT : 0,
           a.c0 ? lay.c0 + idx * B * H * FLOAT : 0, a.lengths ? lay.lengths : 0, d === 0 ? lay.scratch : lay.scratch2,
-          T, B)]);
+          T, B, true)]);
       }
       e.parallel(lists);
       input = out;
@@ -1152,10 +1153,19 @@ export abstract class RecurrentLayer extends WasmOwner {
   /** Scratch bytes one kernel call needs. */
   private scratchBytes(T: number, B: number, train: boolean): number {
     const k = this.engine.k;
-    const tr = train ? 1 : 0;
+    const tr = this.forwardFlags(train, true);
     if (this.mode === 'LSTM') return k.lstm_scratch_bytes(T, B, this.hiddenSize, this.projSize, tr);
     if (this.mode === 'GRU') return k.gru_scratch_bytes(T, B, this.hiddenSize, tr);
     return k.rnn_scratch_bytes(T, B, this.hiddenSize, tr);
+  }
+
+  /**
+   * The kernels' forward flags (assembly/gemv.ts): FWD_TRAIN for a training pass; FWD_GEMV lets a batch-1 call of
+   * enough steps take the dot-product path. A batch split across threads leaves it out: its one-row sub-batch
+   * must sum as the odd last row of the whole batch does on one thread (bit-for-bit results).
+   */
+  private forwardFlags(train: boolean, gemv: boolean): number {
+    return (train ? this.engine.constant('FWD_TRAIN') : 0) | (gemv ? this.engine.constant('FWD_GEMV') : 0);
   }
 
   /** @internal Lays out (and grows when needed) the work block for T steps of B rows. */
@@ -1221,7 +1231,7 @@ export abstract class RecurrentLayer extends WasmOwner {
         const hNp = hN ? hN + idx * B * Hout * FLOAT : 0;
         const h0p = h0 ? h0 + idx * B * Hout * FLOAT : 0;
         const o = out + d * Hout * FLOAT;
-        const tr = train ? 1 : 0;
+        const tr = this.forwardFlags(train, true);
         if (this.mode === 'LSTM') {
           const cNp = cN ? cN + idx * B * H * FLOAT : 0;
           const c0p = c0 ? c0 + idx * B * H * FLOAT : 0;

@@ -21,6 +21,10 @@ export interface KernelExports {
   ): void;
   pack_forward(dst: number, src: number, G: number, H: number, K: number, U: number, NR: number): void;
   pack_backward(dst: number, src: number, G: number, H: number, K: number, U: number, NR: number): void;
+  /** W_hh's batch-1 dot-product layout (assembly/gemv.ts) from its panels. */
+  gemv_pack(D: number, P: number, K: number, nP: number, NR: number): void;
+  /** y = (I0) + W a with W in gemv_pack's layout, N output columns. */
+  gemv_forward(C: number, I0: number, A: number, D: number, N: number, K: number): void;
   rnn_forward(
     out: number, ldo: number, hN: number, x: number, ldx: number, h0: number,
     Wih: number, Whh: number, bih: number, bhh: number, lengths: number, scratch: number,
@@ -95,6 +99,12 @@ export interface KernelExports {
   ACT_TANH: WebAssembly.Global;
   /** Floats of input projection an inference pass keeps at once (seq.ts). */
   CHUNK_FLOATS: WebAssembly.Global;
+  /** Forward flag (the `train` argument of the *_forward kernels): keep activations for backward. */
+  FWD_TRAIN: WebAssembly.Global;
+  /** Forward flag: batch-1 calls of at least GEMV_MIN_T steps may take the dot-product path (gemv.ts). */
+  FWD_GEMV: WebAssembly.Global;
+  /** Fewest steps of a batch-1 call that take the dot-product path. */
+  GEMV_MIN_T: WebAssembly.Global;
   /** Floats of work buffer gemm_tn_forward needs. */
   GEMM_TN_WORK_FLOATS: WebAssembly.Global;
   ACT_SIGMOID: WebAssembly.Global;
