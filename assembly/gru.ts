@@ -206,22 +206,17 @@ function nPair(C0: usize, C1: usize, ldc: usize, b0: usize, b1: usize, A: usize,
 }
 
 /**
- * step for batch 1 (reset after) with W_hh in gemv.ts' dot layout D: the whole product W_hh h into the row tr
- * (Np floats), then the cell per panel with gx and b_hh added (r and z: gx + b_hh + W h; n: b_hn + W_hn h).
+ * step for batch 1 (reset after) with W_hh in gemv.ts' dot layout D: b_hh + W_hh h into the row tr (Np floats),
+ * then the cell per panel with gx added to r and z (n: b_hn + W_hn h, which r multiplies).
  */
 function stepGemv(hn: usize, gs: usize, ns: usize, gx: usize, hp: usize, D: usize, bhh: usize, K: i32, nP: i32,
                   tr: usize): void {
-  gemv_forward(tr, 0, hp, D, nP * 12, K);
+  gemv_forward(tr, bhh, hp, D, nP * 12, K);
   for (let p = 0; p < nP; p++) {
     const o = <usize>(p * 12) << 2, u = <usize>(p * 4) << 2;
     const t = tr + o, g = gx + o;
-    let ar = f32x4.add(v128.load(g), v128.load(t)), az = f32x4.add(v128.load(g, 16), v128.load(t, 16));
-    let an = v128.load(t, 32);
-    if (bhh) {
-      const b = bhh + o;
-      ar = f32x4.add(ar, v128.load(b)); az = f32x4.add(az, v128.load(b, 16)); an = f32x4.add(an, v128.load(b, 32));
-    }
-    cell(ar, az, an, v128.load(g, 32), hp + u, hn + u, gs ? g : 0, ns ? ns + u : 0);
+    cell(f32x4.add(v128.load(g), v128.load(t)), f32x4.add(v128.load(g, 16), v128.load(t, 16)), v128.load(t, 32),
+         v128.load(g, 32), hp + u, hn + u, gs ? g : 0, ns ? ns + u : 0);
   }
 }
 
