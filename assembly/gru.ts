@@ -13,7 +13,7 @@ import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, i
 import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, weightGrads, weightGradsSplit, weightGradScratch, inputGrad } from './bptt';
-import { FWD_TRAIN, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
+import { FWD_TRAIN, GEMV_MIN_T, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
 
 export const GRU_U: i32 = 4;
 export const GRU_NR: i32 = 12;
@@ -291,8 +291,9 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
 /** Bytes of scratch gru_backward needs besides the forward pass's training scratch. */
 export function gru_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32): usize {
   const Np = panels(H) * 12, Wd = q16(H), Iq = q16(I), R = T * B;
+  const dot = B == 1 && T >= GEMV_MIN_T ? <usize>gemvFloats(Wd, Np) : 0; // W_hh^T in gemv.ts' layout (reset after)
   return (<usize>Wd * Np + <usize>Iq * Np + <usize>3 * B * Wd + <usize>R * Np + weightGradScratch(max(H, I), R) +
-    <usize>R * Iq + <usize>B * Np) << 2; // + the reset-before step's dan and [dar, daz] rows
+    <usize>R * Iq + <usize>B * Np + dot) << 2; // + the reset-before step's dan and [dar, daz] rows
 }
 
 // @ts-ignore: decorator
@@ -329,7 +330,10 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   const dXt = At + (weightGradScratch(max(H, I), R) << 2);
   const drh = dXt + (<usize>R * Iq << 2);
   const dg = drh + (<usize>B * Wd << 2);
+  const DT = dg + (<usize>B * Np << 2);
   const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
+  // Batch 1 over enough steps (reset after): dh_{t-1} += dA W_hh as dot products (gemv.ts), as the forward does.
+  const gv = B == 1 && T >= GEMV_MIN_T && !resetBefore;
 
   // Reset before: W_hn^T (Hp rows) and W_h{r,z}^T (2 Hp rows) in the space of W_hh^T, which they replace.
   const WrzT = WhhT + (<usize>Wd * Hp << 2);
@@ -338,6 +342,7 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
     pack_transpose_cols(WrzT, Whh, H, nP, 0, 8);
   } else {
     pack_transpose(WhhT, Whh, H, nP, 12);
+    if (gv) gemv_pack(DT, WhhT, Np, Wd >> 4, 16);
   }
   pack_transpose(WihT, Wih, I, nP, 12);
   loadState(dhA, Wd, dhN, H, B);
@@ -376,7 +381,8 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
           v128.store(dnxt + u, f32x4.mul(dh, z));
         }
       }
-      gemm_forward(nxt, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 1);
+      if (gv) gemv_forward(nxt, nxt, g, DT, Wd, Np);
+      else gemm_forward(nxt, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 1);
     }
     const sw = cur; cur = nxt; nxt = sw;
   }

@@ -15,7 +15,7 @@ import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, i
 import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, prepareNext, weightGrad, weightGrads, weightGradScratch, inputGrad } from './bptt';
-import { FWD_TRAIN, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
+import { FWD_TRAIN, GEMV_MIN_T, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
 
 export const LSTM_U: i32 = 4;
 export const LSTM_NR: i32 = 16;
@@ -181,6 +181,7 @@ export function lstm_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32, P: i
     weightGradScratch(max(max(Hout, I), H), R) +
     <usize>R * Iq;
   if (P > 0) n += <usize>Hq * Wd + <usize>B * Hq + <usize>R * Wd;
+  if (B == 1 && T >= GEMV_MIN_T) n += <usize>gemvFloats(Wd, Np); // W_hh^T in gemv.ts' layout
   return n << 2;
 }
 
@@ -223,9 +224,13 @@ export function lstm_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize, dc0:
   const WhrT = dXt + (<usize>R * Iq << 2);
   const dr = WhrT + (<usize>Hq * Wd << 2);
   const dHall = dr + (<usize>B * Hq << 2);
+  const DT = P > 0 ? dHall + (<usize>R * Wd << 2) : WhrT;
   const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
+  // Batch 1 over enough steps: dh_{t-1} = dA W_hh as dot products (gemv.ts), as the forward does.
+  const gv = B == 1 && T >= GEMV_MIN_T;
 
   pack_transpose(WhhT, Whh, Hout, nP, 16);
+  if (gv) gemv_pack(DT, WhhT, Np, Wd >> 4, 16);
   pack_transpose(WihT, Wih, I, nP, 16);
   if (P > 0) pack_transpose(WhrT, Whr, H, nPP, 16);
   loadState(dhA, Wd, dhN, Hout, B);
@@ -270,7 +275,8 @@ export function lstm_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize, dc0:
       }
     }
     prepareNext(nxt, cur, Wd, lengths, t, B);
-    gemm_forward(nxt, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 1);
+    if (gv) gemv_forward(nxt, nxt, g, DT, Wd, Np);
+    else gemm_forward(nxt, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 1);
     const sw = cur; cur = nxt; nxt = sw;
   }
   storeState(dh0, cur, Wd, Hout, B);

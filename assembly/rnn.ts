@@ -10,7 +10,7 @@ import { ACT_RELU } from './activations';
 import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, prepareNext, weightGrads, weightGradScratch, inputGrad } from './bptt';
-import { FWD_TRAIN, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
+import { FWD_TRAIN, GEMV_MIN_T, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
 
 export const RNN_U: i32 = 16;
 export const RNN_NR: i32 = 16;
@@ -126,8 +126,9 @@ export function rnn_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
 /** Bytes of scratch rnn_backward needs besides the forward pass's training scratch. */
 export function rnn_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32): usize {
   const Np = panels(H) * 16, Iq = ((I + 15) >> 4) << 4, R = T * B;
+  const dot = B == 1 && T >= GEMV_MIN_T ? <usize>gemvFloats(Np, Np) : 0; // W_hh^T in gemv.ts' layout
   return (<usize>Np * Np + <usize>Iq * Np + <usize>2 * B * Np + weightGradScratch(max(H, I), R) +
-    <usize>R * Iq) << 2;
+    <usize>R * Iq + dot) << 2;
 }
 
 /**
@@ -152,10 +153,14 @@ export function rnn_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   const dhB = dhA + (<usize>B * Np << 2);
   const At = dhB + (<usize>B * Np << 2);
   const dXt = At + (weightGradScratch(max(H, I), R) << 2);
+  const DT = dXt + (<usize>R * Iq << 2);
   const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
   const relu = act == ACT_RELU;
+  // Batch 1 over enough steps: dh_{t-1} += dA W_hh as dot products (gemv.ts), as the forward does.
+  const gv = B == 1 && T >= GEMV_MIN_T;
 
   pack_transpose(WhhT, Whh, H, Np >> 4, 16);
+  if (gv) gemv_pack(DT, WhhT, Np, Np >> 4, 16);
   pack_transpose(WihT, Wih, I, Np >> 4, 16);
   loadState(dhA, Np, dhN, H, B);
   zero_f32(dhB, B * Np);
@@ -180,7 +185,8 @@ export function rnn_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
       }
     }
     prepareNext(nxt, cur, Np, lengths, t, B);
-    gemm_forward(nxt, Np, g, Np, WhhT, 0, 0, B, Np, Np >> 4, 16, 1);
+    if (gv) gemv_forward(nxt, nxt, g, DT, Np, Np);
+    else gemm_forward(nxt, Np, g, Np, WhhT, 0, 0, B, Np, Np >> 4, 16, 1);
     const sw = cur; cur = nxt; nxt = sw;
   }
   storeState(dh0, cur, Np, H, B);

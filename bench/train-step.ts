@@ -9,7 +9,7 @@
  * ratios torch/ours (medians, and the median of each round's ratio) are printed and recorded.
  *
  * Run: `node bench/train-step.js [--old <dir>] [--new <dir>] [--flavour simd,relaxed] [--cells LSTM,GRU,RNN]
- * [--rounds <n>] [--torch] [--no-input-grad] [--no-write]`. Defaults: --old build/old (kernels built from the
+ * [--batch <n>] [--rounds <n>] [--torch] [--no-input-grad] [--no-write]`. Defaults: --batch 32, --old build/old (kernels built from the
  * commit before the change: see bench/README.md), --new build/, flavour simd, 12 rounds. Both builds run this
  * checkout's TypeScript (dist/); only the .wasm differs. --no-input-grad passes `inputGrad: false` to the new
  * side's backward only (the old side computes dInput, as before that option). Writes bench/results/train-step.json unless --no-write.
@@ -24,7 +24,7 @@ import { fmt, machine, maxAbsDiff, mseGrad, randomData, ROOT, stats, writeJson }
 const T = 100;
 const I = 32;
 const H = 256;
-const B = 32;
+const B = Number(arg('--batch') ?? 32);
 const LR = 1e-3;
 const oldDir = arg('--old') ?? path.join(ROOT, 'build', 'old');
 const newDir = arg('--new') ?? path.join(ROOT, 'build');

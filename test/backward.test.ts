@@ -110,3 +110,53 @@ describe('backward with inputGrad: false', () => {
     }
   });
 });
+
+// Batch 1 over at least GEMV_MIN_T steps: the training forward and the backward's dh·W_hh take the dot-product
+// path of assembly/gemv.ts (the *_b1_t* fixtures above check it against PyTorch at small sizes). At H 130 and 256
+// the gradients of one row must equal half those of two identical rows (the panels' tiles) to 1e-5 of each
+// tensor's largest value, and dInput / dh0 must equal either row's.
+describe('batch 1, dot-product path, gradients', () => {
+  for (const flavour of ['simd', 'relaxed'] as const) {
+    for (const [mode, H] of [['LSTM', 130], ['LSTM', 256], ['GRU', 256], ['RNN', 130], ['RNN', 256]] as const) {
+      it(`${mode} H${H} (${flavour}): one row's gradients are half those of two identical rows`, async () => {
+        await init({ simd: flavour, force: true });
+        const I = 20, T = 24;
+        const opts = { inputSize: I, hiddenSize: H, seed: 5 };
+        const m = mode === 'GRU' ? new GRU(opts) : mode === 'RNN' ? new RNN(opts) : new LSTM(opts);
+        const x = new Float32Array(T * I).map((_, i) => Math.sin(0.31 * i));
+        const gy = new Float32Array(T * H).map((_, i) => Math.cos(0.17 * i));
+        const dup = (a: Float32Array, n: number): Float32Array => {
+          const o = new Float32Array(a.length * 2);
+          for (let t = 0; t < a.length / n; t++) for (let b = 0; b < 2; b++) o.set(a.subarray(t * n, (t + 1) * n), (t * 2 + b) * n);
+          return o;
+        };
+        m.forward({ data: x, shape: [T, 1, I] }, { train: true });
+        const one = m.backward({ output: { data: gy, shape: [T, 1, H] } });
+        m.zeroGrad(); // gradients accumulate across backward calls, as in PyTorch
+        m.forward({ data: dup(x, I), shape: [T, 2, I] }, { train: true });
+        const two = m.backward({ output: { data: dup(gy, H), shape: [T, 2, H] } });
+        for (const [name, g1] of Object.entries(one.grads)) {
+          const g2 = two.grads[name]!.data;
+          let big = 0;
+          let worst = 0;
+          for (let i = 0; i < g1.data.length; i++) {
+            big = Math.max(big, Math.abs(g1.data[i]!));
+            worst = Math.max(worst, Math.abs(g1.data[i]! - g2[i]! / 2));
+          }
+          expect(big, name).toBeGreaterThan(1e-3);
+          expect(worst, `${name}: max |one - two/2| ${worst}, max |one| ${big}`).toBeLessThanOrEqual(1e-5 * big);
+        }
+        let dx = 0;
+        for (let t = 0; t < T; t++) {
+          for (let j = 0; j < I; j++) {
+            for (let b = 0; b < 2; b++) {
+              dx = Math.max(dx, Math.abs(one.dInput.data[t * I + j]! - two.dInput.data[(t * 2 + b) * I + j]!));
+            }
+          }
+        }
+        expect(dx).toBeLessThanOrEqual(1e-5);
+        m.dispose();
+      });
+    }
+  }
+});
