@@ -5,7 +5,8 @@
  * Sections: forward over a sequence (bench/workloads.ts' 18 workloads), streaming (one `session.step()`), cold
  * start (fresh node processes, bench/peers/cold.mjs) and a training step (forward, backward, SGD). Every peer's
  * outputs are checked against ours first; then ours and the peer are timed alternately (rounds of a few runs of
- * each; medians). Writes bench/results/peers.json unless the run is filtered.
+ * each; the speed-up is the median over rounds of the peer's median / ours). Writes bench/results/peers.json
+ * unless the run is filtered.
  *
  * Flags: --cells, --hidden, --batch (bench/workloads.ts' filters; they apply to every section), --peers
  * ort-web,ort-node,torch,tfjs, --no-forward, --no-stream, --no-cold, --no-train, --budget <ms> (time per
@@ -76,7 +77,17 @@ function runner(f: () => unknown, per = 1): Runner {
   };
 }
 
-interface Pair { ours: number[]; peer: number[]; skipped?: string; estPeerMs?: number }
+/**
+ * Both sides' runs, and per round the peer's median over ours (its median is the speed-up: robust to the machine
+ * changing speed between rounds, which moves both sides of a round alike but not the pooled medians).
+ */
+interface Pair { ours: number[]; peer: number[]; ratios: number[]; skipped?: string; estPeerMs?: number }
+
+/** The speed-up of a pair: the median of its per-round ratios (the pooled medians' quotient when it has none). */
+function speedup(pair: Pair): number {
+  if (pair.ratios.length === 0) return stats(pair.peer).median / stats(pair.ours).median;
+  return stats(pair.ratios).median;
+}
 
 /** A full garbage collection where node runs with --expose-gc (bench/peers/run.js passes it). */
 function collect(): void {
@@ -84,33 +95,42 @@ function collect(): void {
 }
 
 /**
- * Ours and the peer alternately: `rounds` rounds of a few of ours then a few of the peer's, sized so the whole
- * takes about `budgetMs`; each side's first run (an estimate) is not kept, except a slow peer's. A peer estimated
- * above maxPeerMs per run is not timed.
+ * Ours and the peer alternately: `rounds` rounds of a few of ours then a few of the peer's (the order swapped every
+ * round), sized so the whole takes about `budgetMs`; each side's first run (an estimate) is not kept, except a slow
+ * peer's. Up to 15 rounds, at least 3: this machine alternates between fast and slow spells of a few seconds, and
+ * short rounds keep both sides of a round in the same spell. A peer estimated above maxPeerMs per run is not timed.
  */
 async function alternate(ours: Runner, peer: Runner, budgetMs = budget, maxPeerMs = Infinity): Promise<Pair> {
   const estO = Math.min(...(await ours(2)));
   const estP = (await peer(1))[0]!;
   if (estP > maxPeerMs) return { ours: await ours(Math.max(10, Math.ceil(budgetMs / 3 / estO))), peer: [],
-    skipped: `est. ${(estP / 1000).toFixed(1)} s per run`, estPeerMs: estP };
+    ratios: [], skipped: `est. ${(estP / 1000).toFixed(1)} s per run`, estPeerMs: estP };
   // A peer slower than a third of the budget per run (tfjs at batch 32): its estimate run (after the warm-up the
   // caller did) is kept as a timed run and two more rounds follow, 3 runs in all.
   const slow = 3 * estP > budgetMs;
-  const rounds = slow ? 2 : Math.max(3, Math.min(5, Math.floor((0.6 * budgetMs) / estP)));
+  const rounds = slow ? 2 : Math.max(3, Math.min(15, Math.floor((0.6 * budgetMs) / estP)));
   const kp = Math.max(1, Math.min(50, Math.round((0.6 * budgetMs) / rounds / estP)));
   const ko = Math.max(Math.ceil(10 / rounds), Math.min(100, Math.round((0.4 * budgetMs) / rounds / estO)));
   const o: number[] = [];
   const p: number[] = slow ? [estP] : [];
+  const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
     // Each block starts from a collected heap, so neither side pays for a collection of the other's garbage
     // (PyTorch's is in its own process; tfjs's and onnxruntime-web's are in this one). A no-op without
     // node --expose-gc.
-    collect();
-    o.push(...(await ours(ko)));
-    collect();
-    p.push(...(await peer(kp)));
+    let to: number[], tp: number[];
+    if (r % 2 === 0) {
+      collect(); to = await ours(ko);
+      collect(); tp = await peer(kp);
+    } else {
+      collect(); tp = await peer(kp);
+      collect(); to = await ours(ko);
+    }
+    o.push(...to);
+    p.push(...tp);
+    if (!slow) ratios.push(stats(tp).median / stats(to).median);
   }
-  return { ours: o, peer: p, estPeerMs: estP };
+  return { ours: o, peer: p, ratios, estPeerMs: estP };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -391,7 +411,7 @@ async function forward(env: Env): Promise<FwdRow[]> {
           const pair = await alternate(ours, run, peer === 'tfjs' ? 2 * budget : budget);
           res.timing = timing(stats(pair.peer), flops);
           res.ours = timing(stats(pair.ours), flops);
-          res.speedup = round(res.timing.median / res.ours.median, 3);
+          res.speedup = round(speedup(pair), 3);
           if (model === base) oursAll.push(...pair.ours);
         }
       } catch (e) {
@@ -556,7 +576,7 @@ async function streaming(env: Env): Promise<StreamRow[]> {
             const pair = await alternate(kernelSide, run, budget);
             res.timing = timing(stats(pair.peer), 0);
             res.ours = timing(stats(pair.ours), 0);
-            res.speedup = round(res.timing.median / res.ours.median, 3);
+            res.speedup = round(speedup(pair), 3);
             oursAll.push(...pair.ours);
           }
         } catch (e) {
@@ -778,7 +798,7 @@ async function training(env: Env): Promise<TrainRow[]> {
             res.speedup = round(pair.estPeerMs! / res.ours.median, 3);
           } else {
             res.timing = timing(stats(pair.peer), flops);
-            res.speedup = round(res.timing.median / res.ours.median, 3);
+            res.speedup = round(speedup(pair), 3);
           }
         }
       } catch (e) {
@@ -849,8 +869,8 @@ async function main(): Promise<void> {
 
   const fwdPeers = peersSel;
   if (fwd.length) {
-    console.log('\nforward (ms / GFLOP/s; x = peer ms / ours ms timed alternately with that peer, "vs" that ours ms; ' +
-      'the ours column pools every pairing)');
+    console.log('\nforward (ms / GFLOP/s; x = median over rounds of peer / ours timed alternately with that peer, "vs" ' +
+      'ours\' median in that pairing; the ours column pools every pairing)');
     console.log(table(['workload', 'ours', ...fwdPeers.flatMap((p) => [p, 'x']), 'max|diff|'], fwd.map((r) => [
       `${r.cell} H${r.hidden} B${r.batch}`, `${fmt(r.ours.median, 3)} / ${fmt(r.ours.gflops, 1)}`,
       ...fwdPeers.flatMap((p) => [cellText(r.peers[p]), xText(r.peers[p])]),
@@ -860,7 +880,7 @@ async function main(): Promise<void> {
   if (stream.length) {
     const sp = peersSel.filter((p) => p !== 'tfjs');
     console.log('\nstreaming (us per step; kernel: lstm_forward for T=1 alone; overhead: median of step - kernel over ' +
-      'adjacent run pairs; x = peer / ours, "vs" that ours us)');
+      'adjacent run pairs; x = median over rounds of peer / ours, "vs" ours\' median in that pairing)');
     console.log(table(['workload', 'ours step', 'kernel', 'T=100 fwd/100', 'overhead', ...sp.flatMap((p) => [p, 'x']),
       'max|diff|'], stream.map((r) => [
       `LSTM H${r.hidden} B${r.batch}`, fmt(1000 * r.ours.median, 2), fmt(1000 * r.kernel.median, 2),
@@ -878,8 +898,8 @@ async function main(): Promise<void> {
   }
   const tp = peersSel.filter((p) => p === 'torch' || p === 'tfjs');
   if (train.length) {
-    console.log('\ntraining step (ms / GFLOP/s counting 3x the forward; x = peer ms / ours ms timed alternately, "vs" ' +
-      'that ours ms; the ours column pools the pairings with the same model)');
+    console.log('\ntraining step (ms / GFLOP/s counting 3x the forward; x = median over rounds of peer / ours timed ' +
+      'alternately, "vs" ours\' median in that pairing; the ours column pools the pairings with the same model)');
     console.log(table(['workload', 'ours', ...tp.flatMap((p) => [p, 'x']), 'check vs torch'], train.map((r) => [
       `${r.cell} H${r.hidden} B${r.batch}`, `${fmt(r.ours.median, 3)} / ${fmt(r.ours.gflops, 1)}`,
       ...tp.flatMap((p) => [cellText(r.peers[p]), xText(r.peers[p])]),
