@@ -98,7 +98,8 @@ function collect(): void {
  * Ours and the peer alternately: `rounds` rounds of a few of ours then a few of the peer's (the order swapped every
  * round), sized so the whole takes about `budgetMs`; each side's first run (an estimate) is not kept, except a slow
  * peer's. Up to 15 rounds, at least 3: this machine alternates between fast and slow spells of a few seconds, and
- * short rounds keep both sides of a round in the same spell. A peer estimated above maxPeerMs per run is not timed.
+ * short rounds keep both sides of a round in the same spell; a block has 3 or more runs unless the peer is too
+ * slow for that. A peer estimated above maxPeerMs per run is not timed.
  */
 async function alternate(ours: Runner, peer: Runner, budgetMs = budget, maxPeerMs = Infinity): Promise<Pair> {
   const estO = Math.min(...(await ours(2)));
@@ -108,9 +109,11 @@ async function alternate(ours: Runner, peer: Runner, budgetMs = budget, maxPeerM
   // A peer slower than a third of the budget per run (tfjs at batch 32): its estimate run (after the warm-up the
   // caller did) is kept as a timed run and two more rounds follow, 3 runs in all.
   const slow = 3 * estP > budgetMs;
-  const rounds = slow ? 2 : Math.max(3, Math.min(15, Math.floor((0.6 * budgetMs) / estP)));
+  // Blocks of at least 3 runs where the budget allows: a block's first run follows the other side's and finds its
+  // working set evicted from the caches, and the median of 3 or more is not that run.
+  const rounds = slow ? 2 : Math.max(3, Math.min(15, Math.floor((0.6 * budgetMs) / (3 * estP))));
   const kp = Math.max(1, Math.min(50, Math.round((0.6 * budgetMs) / rounds / estP)));
-  const ko = Math.max(Math.ceil(10 / rounds), Math.min(100, Math.round((0.4 * budgetMs) / rounds / estO)));
+  const ko = Math.max(3, Math.min(100, Math.round((0.4 * budgetMs) / rounds / estO)));
   const o: number[] = [];
   const p: number[] = slow ? [estP] : [];
   const ratios: number[] = [];
