@@ -13,7 +13,7 @@ import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, i
 import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, weightGrads, weightGradsSplit, weightGradScratch, inputGrad } from './bptt';
-import { FWD_TRAIN, GEMV_MIN_T, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
+import { FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
 
 export const GRU_U: i32 = 4;
 export const GRU_NR: i32 = 12;
@@ -233,7 +233,7 @@ export function gru_scratch_bytes(T: i32, B: i32, H: i32, train: i32): usize {
   const steps = tr ? T : chunkSteps(T, B * Np);
   const slots = tr ? T + 1 : 2;
   const nslots = tr ? T : 1; // W_hn h + b_hn (reset after) or r * h (reset before) per step; one in inference
-  const dot = useGemv(train, T, B) ? <usize>gemvFloats(Np, H) + Np : 0; // resetBefore does not use it
+  const dot = useGemv(train, T, B, Np, H) ? <usize>gemvFloats(Np, H) + Np : 0; // resetBefore does not use it
   return (<usize>steps * B * Np + <usize>slots * B * Hp + <usize>nslots * B * Hp + <usize>B * 12 + dot) << 2;
 }
 
@@ -255,7 +255,7 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
   const hs = gx + (<usize>chunk * B * Np << 2);
   const ns = hs + (<usize>slots * B * Hp << 2);
   const tb = ns + (<usize>((tr ? T : 1) * B * Hp) << 2);
-  const gv = useGemv(train, T, B) && !resetBefore;
+  const gv = useGemv(train, T, B, Np, H) && !resetBefore;
   const trow = tb + (<usize>(B * 12) << 2), D = trow + (<usize>Np << 2);
   if (gv) gemv_pack(D, Whh, H, nP, 12);
   const hSlot = <usize>(B * Hp) << 2;
@@ -291,7 +291,7 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
 /** Bytes of scratch gru_backward needs besides the forward pass's training scratch. */
 export function gru_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32): usize {
   const Np = panels(H) * 12, Wd = q16(H), Iq = q16(I), R = T * B;
-  const dot = B == 1 && T >= GEMV_MIN_T ? <usize>gemvFloats(Wd, Np) : 0; // W_hh^T in gemv.ts' layout (reset after)
+  const dot = gemvFits(T, B, Wd, Np) ? <usize>gemvFloats(Wd, Np) : 0; // W_hh^T in gemv.ts' layout (reset after)
   return (<usize>Wd * Np + <usize>Iq * Np + <usize>3 * B * Wd + <usize>R * Np + weightGradScratch(max(H, I), R) +
     <usize>R * Iq + <usize>B * Np + dot) << 2; // + the reset-before step's dan and [dar, daz] rows
 }
@@ -333,7 +333,7 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   const DT = dg + (<usize>B * Np << 2);
   const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
   // Batch 1 over enough steps (reset after): dh_{t-1} += dA W_hh as dot products (gemv.ts), as the forward does.
-  const gv = B == 1 && T >= GEMV_MIN_T && !resetBefore;
+  const gv = gemvFits(T, B, Wd, Np) && !resetBefore;
 
   // Reset before: W_hn^T (Hp rows) and W_h{r,z}^T (2 Hp rows) in the space of W_hh^T, which they replace.
   const WrzT = WhhT + (<usize>Wd * Hp << 2);

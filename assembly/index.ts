@@ -5,7 +5,7 @@ export { tanh_f32, sigmoid_f32, exp_f32, activation_forward, ACT_IDENTITY, ACT_T
   from './activations';
 export { gemm_forward } from './gemm';
 export { CHUNK_FLOATS } from './seq';
-export { FWD_TRAIN, FWD_GEMV, GEMV_MIN_T, gemv_pack, gemv_forward } from './gemv';
+export { FWD_TRAIN, FWD_GEMV, GEMV_MIN_T, GEMV_MAX_FLOATS, gemv_pack, gemv_forward } from './gemv';
 export { pack_forward, pack_backward } from './pack';
 export { rnn_forward, rnn_scratch_bytes, RNN_U, RNN_NR } from './rnn';
 export { lstm_forward, lstm_scratch_bytes, LSTM_U, LSTM_NR, PROJ_U } from './lstm';

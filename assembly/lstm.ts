@@ -15,7 +15,7 @@ import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, i
 import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, prepareNext, weightGrad, weightGrads, weightGradScratch, inputGrad } from './bptt';
-import { FWD_TRAIN, GEMV_MIN_T, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
+import { FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
 
 export const LSTM_U: i32 = 4;
 export const LSTM_NR: i32 = 16;
@@ -103,7 +103,7 @@ export function lstm_scratch_bytes(T: i32, B: i32, H: i32, P: i32, train: i32): 
   const steps = tr ? T : chunkSteps(T, B * Np);
   const slots = tr ? T + 1 : 2;
   const rslots = P > 0 ? (tr ? T : 1) : 0;
-  const dot = useGemv(train, T, B) ? <usize>gemvFloats(Np, P > 0 ? P : H) : 0;
+  const dot = useGemv(train, T, B, Np, P > 0 ? P : H) ? <usize>gemvFloats(Np, P > 0 ? P : H) : 0;
   return (<usize>steps * B * Np + <usize>slots * B * (ldh + Hp) + <usize>rslots * B * Hp + dot) << 2;
 }
 
@@ -123,7 +123,7 @@ export function lstm_forward(out: usize, ldo: i32, hN: usize, cN: usize,
   const rev = reverse != 0;
   const nP = panels(H), Np = nP * 16, Hp = nP * 4;
   const ldh = ldState(H, P), Hout = P > 0 ? P : H, nPP = (P + 15) >> 4;
-  const gv = useGemv(train, T, B);
+  const gv = useGemv(train, T, B, Np, Hout);
   const chunk = tr ? T : chunkSteps(T, B * Np);
   const slots = tr ? T + 1 : 2;
   const gx = scratch;
@@ -181,7 +181,7 @@ export function lstm_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32, P: i
     weightGradScratch(max(max(Hout, I), H), R) +
     <usize>R * Iq;
   if (P > 0) n += <usize>Hq * Wd + <usize>B * Hq + <usize>R * Wd;
-  if (B == 1 && T >= GEMV_MIN_T) n += <usize>gemvFloats(Wd, Np); // W_hh^T in gemv.ts' layout
+  if (gemvFits(T, B, Wd, Np)) n += <usize>gemvFloats(Wd, Np); // W_hh^T in gemv.ts' layout
   return n << 2;
 }
 
@@ -227,7 +227,7 @@ export function lstm_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize, dc0:
   const DT = P > 0 ? dHall + (<usize>R * Wd << 2) : WhrT;
   const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
   // Batch 1 over enough steps: dh_{t-1} = dA W_hh as dot products (gemv.ts), as the forward does.
-  const gv = B == 1 && T >= GEMV_MIN_T;
+  const gv = gemvFits(T, B, Wd, Np);
 
   pack_transpose(WhhT, Whh, Hout, nP, 16);
   if (gv) gemv_pack(DT, WhhT, Np, Wd >> 4, 16);

@@ -10,7 +10,7 @@ import { ACT_RELU } from './activations';
 import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, prepareNext, weightGrads, weightGradScratch, inputGrad } from './bptt';
-import { FWD_TRAIN, GEMV_MIN_T, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
+import { FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
 
 export const RNN_U: i32 = 16;
 export const RNN_NR: i32 = 16;
@@ -79,7 +79,7 @@ export function rnn_scratch_bytes(T: i32, B: i32, H: i32, train: i32): usize {
   const Np = panels(H) * 16;
   const steps = tr ? T : chunkSteps(T, B * Np);
   const slots = tr ? T + 1 : 2;
-  const dot = useGemv(train, T, B) ? <usize>gemvFloats(Np, H) : 0;
+  const dot = useGemv(train, T, B, Np, H) ? <usize>gemvFloats(Np, H) : 0;
   return (<usize>steps * B * Np + <usize>slots * B * Np + dot) << 2;
 }
 
@@ -98,7 +98,7 @@ export function rnn_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
   const gx = scratch;
   const hs = gx + (<usize>chunk * B * Np << 2);
   const hSlot = <usize>(B * Np) << 2;
-  const gv = useGemv(train, T, B);
+  const gv = useGemv(train, T, B, Np, H);
   const D = hs + <usize>(tr ? T + 1 : 2) * hSlot;
   if (gv) gemv_pack(D, Whh, H, nP, 16);
   const rowX = <usize>(B * ldx) << 2, rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
@@ -126,7 +126,7 @@ export function rnn_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
 /** Bytes of scratch rnn_backward needs besides the forward pass's training scratch. */
 export function rnn_backward_scratch_bytes(T: i32, B: i32, I: i32, H: i32): usize {
   const Np = panels(H) * 16, Iq = ((I + 15) >> 4) << 4, R = T * B;
-  const dot = B == 1 && T >= GEMV_MIN_T ? <usize>gemvFloats(Np, Np) : 0; // W_hh^T in gemv.ts' layout
+  const dot = gemvFits(T, B, Np, Np) ? <usize>gemvFloats(Np, Np) : 0; // W_hh^T in gemv.ts' layout
   return (<usize>Np * Np + <usize>Iq * Np + <usize>2 * B * Np + weightGradScratch(max(H, I), R) +
     <usize>R * Iq + dot) << 2;
 }
@@ -157,7 +157,7 @@ export function rnn_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
   const rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
   const relu = act == ACT_RELU;
   // Batch 1 over enough steps: dh_{t-1} += dA W_hh as dot products (gemv.ts), as the forward does.
-  const gv = B == 1 && T >= GEMV_MIN_T;
+  const gv = gemvFits(T, B, Np, Np);
 
   pack_transpose(WhhT, Whh, H, Np >> 4, 16);
   if (gv) gemv_pack(DT, WhhT, Np, Np >> 4, 16);

@@ -105,6 +105,8 @@ export interface KernelExports {
   FWD_GEMV: WebAssembly.Global;
   /** Fewest steps of a batch-1 call that take the dot-product path. */
   GEMV_MIN_T: WebAssembly.Global;
+  /** Largest dot-product layout (floats) that path is taken for; larger W_hh keep the panel path. */
+  GEMV_MAX_FLOATS: WebAssembly.Global;
   /** Floats of work buffer gemm_tn_forward needs. */
   GEMM_TN_WORK_FLOATS: WebAssembly.Global;
   ACT_SIGMOID: WebAssembly.Global;
