@@ -3,7 +3,7 @@
 // Why a second layout: the panel layout (gemm.ts) broadcasts one h[k] across 16 columns and loads 4 weight vectors
 // per k; with one row there is no second row to reuse those loads, and V8's code for the single-row panel path
 // (gemm.ts row16: two k sets, 12 + 4 columns) ran at 30-34 GFLOP/s with K = 256 and 22-25 with K = 512 on an AMD
-// EPYC (Zen 4) whose relaxed peak is ~56, whether W sat in L1, L2 or L3 (bench/matvec): it is bound by its own
+// EPYC (Zen 4) whose relaxed peak is ~58, whether W sat in L1, L2 or L3 (bench/matvec): it is bound by its own
 // instruction stream, not by the memory. Here each accumulator holds one output column's partial sums over
 // k = 4i..4i+3, so a loaded h vector feeds 6 columns and every weight load feeds one multiply-add that needs no
 // broadcast: 6 accumulators + 1 h vector + 6 weight loads = 13 registers (V8 issues a loop body's loads first, so
@@ -17,7 +17,10 @@
 
 import { madd } from './simd';
 
-/** Calls with at least this many steps at batch 1 take the dot-product path (packing costs 4-6 batch-1 products, a product is 1.3-1.7x faster). */
+/**
+ * Calls with at least this many steps at batch 1 take the dot-product path: the packing costs about 4 batch-1
+ * products and each product is 1.3-1.4x faster (more at K = 512), so it pays off after a dozen steps.
+ */
 export const GEMV_MIN_T: i32 = 16;
 
 /** Forward flags (the `train` argument of the *_forward kernels): keep activations for backward. */

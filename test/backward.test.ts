@@ -127,7 +127,9 @@ describe('batch 1, dot-product path, gradients', () => {
         const gy = new Float32Array(T * H).map((_, i) => Math.cos(0.17 * i));
         const dup = (a: Float32Array, n: number): Float32Array => {
           const o = new Float32Array(a.length * 2);
-          for (let t = 0; t < a.length / n; t++) for (let b = 0; b < 2; b++) o.set(a.subarray(t * n, (t + 1) * n), (t * 2 + b) * n);
+          for (let t = 0; t < a.length / n; t++) {
+            for (let b = 0; b < 2; b++) o.set(a.subarray(t * n, (t + 1) * n), (t * 2 + b) * n);
+          }
           return o;
         };
         m.forward({ data: x, shape: [T, 1, I] }, { train: true });
