@@ -7,14 +7,18 @@
  * reuse a panel from L1). Each batch-1 case is timed twice: through the panels (gemm_forward with M = 1, the
  * path of a batch-1 step shorter than GEMV_MIN_T and of streaming sessions) and through the dot-product layout of
  * assembly/gemv.ts (gemv_forward, a batch-1 sequence of at least GEMV_MIN_T steps; its per-call repacking,
- * gemv_pack, is timed too). Rounds alternate the workloads (medians); GB/s counts the weight bytes read.
+ * gemv_pack, is timed too), beside the read floor: the same bytes only read (bench/assembly/peak.ts' stream_read), the
+ * least time a product of exact f32 weights can take. Rounds alternate the workloads (medians), so each case starts
+ * with its data evicted by the previous one; GB/s counts the weight bytes read.
  *
  * Run after a build: `node bench/run.js --matvec-only` (or as part of `npm run bench`). Flags: --flavour
  * simd|relaxed (default: the engine's choice), --no-write. Writes bench/results/matvec.json.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { getEngine, init } from '../dist/index.js';
 import { arg } from './workloads.js';
-import { machine, stats, table, writeJson } from './util.js';
+import { machine, ROOT, stats, table, writeJson } from './util.js';
 
 const K = 256;
 
@@ -29,6 +33,14 @@ async function main(): Promise<void> {
     { name: 'M=32, W 1 MiB (batch 32)', M: 32, nP: 64 },
   ];
   const blocks: number[] = [];
+  // The read floor: bench/assembly/peak.ts' stream_read over the same bytes, in that module's own memory.
+  const peakWasm = path.join(ROOT, 'bench', '.build', e.flavour === 'relaxed' ? 'peak-relaxed.wasm' : 'peak.wasm');
+  const { instance } = await WebAssembly.instantiate(fs.readFileSync(peakWasm));
+  const px = instance.exports as { memory: WebAssembly.Memory; stream_read: (p: number, bytes: number) => number };
+  const readBase = 65536;
+  px.memory.grow(Math.ceil((readBase + Math.max(...cases.map((c) => c.nP * K * 64))) / 65536));
+  new Float32Array(px.memory.buffer).fill(1e-3);
+  let sink = 0;
   type Run = { c: { name: string; M: number; nP: number }; flops: number; reps: number; bytes: number; f: () => void;
     t: number[] };
   const runs: Run[] = [];
@@ -50,6 +62,9 @@ async function main(): Promise<void> {
       f: () => k.gemv_forward(C, 0, A, D, c.nP * 16, K), t: [] });
     runs.push({ c: { ...c, name: `${c.name}, gemv_pack (per call)` }, flops: 0, reps, bytes,
       f: () => k.gemv_pack(D, P, K, c.nP, 16), t: [] });
+    const readBytes = Math.floor(bytes / 96) * 96;
+    runs.push({ c: { ...c, name: `${c.name}, read only (floor)` }, flops: 0, reps, bytes: readBytes,
+      f: () => { sink += px.stream_read(readBase, readBytes); }, t: [] });
   }
   for (const r of runs) for (let i = 0; i < 3 * r.reps; i++) r.f();
   for (let round = 0; round < 40; round++) {
@@ -68,6 +83,7 @@ async function main(): Promise<void> {
     `${e.flavour} build, medians of 40 alternating rounds ==`);
   console.log(table(['workload', 'us (median)', 'GFLOP/s', 'weights GB/s'], rows.map((r) =>
     [r.name, r.usMedian.toFixed(2), r.gflops === null ? '-' : r.gflops.toFixed(1), r.gbps.toFixed(1)])));
+  if (!Number.isFinite(sink)) throw new Error('stream_read returned a non-finite sum');
   for (const b of blocks) e.release(b);
   if (!process.argv.includes('--no-write')) {
     writeJson('matvec.json', { ...machine(), flavour: e.flavour, K, rows });

@@ -285,6 +285,8 @@ interface PeerResult {
 // ---------------------------------------------------------------------------------------------------------------
 
 interface Env {
+  /** steps x reading `bytes` once (bench/assembly/peak.ts' stream_read), for the batch-1 read floor. */
+  readFloor?: (bytes: number, steps: number) => number;
   ortWeb?: Any;
   ortNode?: Any;
   tf?: Any;
@@ -295,6 +297,19 @@ interface Env {
 
 async function setup(): Promise<Env> {
   const env: Env = { versions: {}, notes: [] };
+  const peakWasm = path.join(ROOT, 'bench', '.build', 'peak.wasm');
+  if (fs.existsSync(peakWasm)) {
+    // Its own memory: the largest W_hh of the workloads (LSTM H512, 4 MiB) after a 64 KiB page of the kernels'.
+    const { instance } = await WebAssembly.instantiate(fs.readFileSync(peakWasm));
+    const px = instance.exports as { memory: WebAssembly.Memory; stream_read: (p: number, bytes: number) => number };
+    px.memory.grow(4 * 16 + 1);
+    new Float32Array(px.memory.buffer).fill(1e-3);
+    let sink = 0;
+    env.readFloor = (bytes, steps) => {
+      for (let t = 0; t < steps; t++) sink += px.stream_read(65536, bytes);
+      return sink;
+    };
+  }
   for (const n of ['onnxruntime-web', 'onnxruntime-node', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm']) {
     env.versions[n] = peerVersion(n);
   }
@@ -338,7 +353,18 @@ function ortOptions(which: 'web' | 'node'): Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------------------------
 // Forward over a sequence.
 
-interface FwdRow { cell: string; hidden: number; batch: number; flops: number; ours: Timing; peers: Record<string, PeerResult> }
+/**
+ * The batch-1 read floor: T reads of W_hh's bytes (gates x H x H floats), the least memory traffic of any exact
+ * f32 forward, which must stream every recurrent weight once per step; timed alternately with ours (not counting
+ * the input projection or the gate math, so no forward can reach it). `oursOverFloor`: median over rounds of ours /
+ * the floor; `goalMs`: the time 1.5x onnxruntime-web's median in this run asks of ours.
+ */
+interface ReadFloor { wHhBytes: number; ms: Timing; oursOverFloor: number; gbps: number; goalMs?: number }
+
+interface FwdRow {
+  cell: string; hidden: number; batch: number; flops: number; ours: Timing; peers: Record<string, PeerResult>;
+  floor?: ReadFloor;
+}
 
 async function forward(env: Env): Promise<FwdRow[]> {
   console.log(`\n== bench/peers forward: T=${T}, I=${I}, one layer, unidirectional; one thread each ==`);
@@ -429,13 +455,24 @@ async function forward(env: Env): Promise<FwdRow[]> {
       for (let i = 0; i < 6; i++) base.forward(xShort);
       oursAll.push(...(await runner(() => base.forward(x))(10)));
     }
+    let floor: ReadFloor | undefined;
+    if (B === 1 && env.readFloor) {
+      const bytes = Math.floor((c.gates * H * H * 4) / 96) * 96;
+      const pair = await alternate(runner(() => base.forward(x)), runner(() => env.readFloor!(bytes, T)));
+      const web = peers['ort-web']?.timing;
+      const ms = timing(stats(pair.peer), 0);
+      floor = { wHhBytes: bytes, ms, oursOverFloor: round(1 / speedup(pair), 3),
+        gbps: round((T * bytes) / ms.median / 1e6, 1), ...(web ? { goalMs: round(web.median / 1.5, 4) } : {}) };
+    }
     base.dispose();
-    const row: FwdRow = { cell: c.name, hidden: H, batch: B, flops, ours: timing(stats(oursAll), flops), peers };
+    const row: FwdRow = { cell: c.name, hidden: H, batch: B, flops, ours: timing(stats(oursAll), flops), peers,
+      ...(floor ? { floor } : {}) };
     rows.push(row);
     console.log(`  ${label}: ours ${fmt(row.ours.median, 3)} ms; ` + peersSel.map((p) => {
       const r = peers[p]!;
       return `${p} ${r.timing ? `${fmt(r.timing.median, 3)} ms (${fmt(r.speedup!, 2)}x)` : r.skipped ?? 'failed'}`;
-    }).join(', '));
+    }).join(', ') + (floor ? `; read floor ${fmt(floor.ms.median, 3)} ms (${floor.gbps} GB/s, ours at ` +
+      `${fmt(floor.oursOverFloor, 2)}x it${floor.goalMs ? `; 1.5x onnxruntime-web asks ${fmt(floor.goalMs, 3)} ms` : ''})` : ''));
   }
   return rows;
 }
@@ -879,6 +916,16 @@ async function main(): Promise<void> {
       ...fwdPeers.flatMap((p) => [cellText(r.peers[p]), xText(r.peers[p])]),
       Math.max(...Object.values(r.peers).map((p) => p.check?.maxAbsDiff ?? 0)).toExponential(1),
     ])));
+  }
+  const fl = fwd.filter((r) => r.floor);
+  if (fl.length) {
+    console.log('\nbatch-1 read floor (T reads of W_hh\'s bytes alone, timed alternately with ours; ours / floor: median ' +
+      'over rounds; 1.5x onnxruntime-web: its median / 1.5)');
+    console.log(table(['workload', 'W_hh bytes', 'floor ms', 'GB/s', 'ours / floor', '1.5x ort-web asks ms',
+      'asks / floor'], fl.map((r) => [`${r.cell} H${r.hidden} B${r.batch}`, r.floor!.wHhBytes,
+      fmt(r.floor!.ms.median, 3), fmt(r.floor!.gbps, 1), fmt(r.floor!.oursOverFloor, 2),
+      r.floor!.goalMs ? fmt(r.floor!.goalMs, 3) : '-',
+      r.floor!.goalMs ? fmt(r.floor!.goalMs / r.floor!.ms.median, 2) : '-'])));
   }
   if (stream.length) {
     const sp = peersSel.filter((p) => p !== 'tfjs');

@@ -61,7 +61,7 @@ for (const f of ['build/rnn-simd.wasm', 'build/rnn-simd-mt.wasm', 'dist/index.js
 fs.mkdirSync(out, { recursive: true });
 
 // 1. Peak kernels. A bench-specific config: the root asconfig.json imports memory, which these kernels must not.
-for (const target of only ? [] : ['simd', 'relaxed']) {
+for (const target of only && !matvecOnly ? [] : ['simd', 'relaxed']) {
   const { error, stderr } = await asc.main(
     ['bench/assembly/peak.ts', '--config', 'bench/asconfig.json', '--target', target],
     { stdout: process.stdout, stderr: process.stderr },

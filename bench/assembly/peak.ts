@@ -74,3 +74,23 @@ export function peak_chain6(n: i32, seed: f32, p: usize): f32 {
   const t = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(a4, a5));
   return f32x4.extract_lane(t, 0) + f32x4.extract_lane(t, 1) + f32x4.extract_lane(t, 2) + f32x4.extract_lane(t, 3);
 }
+
+/**
+ * Reads [p, p + bytes) (bytes a multiple of 96) as 6 streams of 16-byte loads OR-ed into 6 accumulators: the read
+ * bandwidth of wherever a working set of that size sits, i.e. the floor under any batch-1 product that streams its
+ * f32 weights once per step (bench/matvec). OR has 1 cycle of latency, so the loads (2-3 per cycle), not the
+ * chains, bound it in L1, and from L2 out it times the memory. 6 accumulators + 6 loads fit V8's 15 vector
+ * registers (it issues a loop body's loads first). Returns lane 0 of the OR of everything, so nothing is dead.
+ */
+export function stream_read(p: usize, bytes: usize): f32 {
+  let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+  const end = p + bytes;
+  while (p < end) {
+    a0 = v128.or(a0, v128.load(p)); a1 = v128.or(a1, v128.load(p, 16));
+    a2 = v128.or(a2, v128.load(p, 32)); a3 = v128.or(a3, v128.load(p, 48));
+    a4 = v128.or(a4, v128.load(p, 64)); a5 = v128.or(a5, v128.load(p, 80));
+    p += 96;
+  }
+  const s = v128.or(v128.or(v128.or(a0, a1), v128.or(a2, a3)), v128.or(a4, a5));
+  return f32x4.extract_lane(s, 0);
+}
