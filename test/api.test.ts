@@ -118,6 +118,30 @@ describe('validation', () => {
     m.dispose();
     g.dispose();
   });
+
+  // A Float32Array input is checked in WebAssembly after it is copied in (a plain array in JavaScript first): the
+  // same errors, for every position, layout and value, and the model unchanged.
+  it('rejects non-finite Float32Array inputs at any position, in every layout, and stays usable', () => {
+    const T = 5, B = 3, I = 6;
+    for (const [layout, opts, shape] of [['time-major', {}, [T, B, I]], ['batchFirst', { batchFirst: true }, [B, T, I]],
+      ['unbatched', {}, [T, I]]] as const) {
+      const m = new GRU({ inputSize: I, hiddenSize: 8, seed: 3, ...opts });
+      const n = shape.reduce((p, q) => p * q, 1);
+      const x = { data: randn(n, 4), shape: [...shape] };
+      const good = m.forward(x).output.data;
+      for (const at of [0, 1, 5, 17, n - 5, n - 1]) {
+        for (const [v, text] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity']] as const) {
+          const data = x.data.slice();
+          data[at] = v;
+          const call = (): unknown => m.forward({ data, shape: [...shape] });
+          expect(call, `${layout} at ${at}`).toThrow(InvalidArgumentError);
+          expect(call, `${layout} at ${at}`).toThrow(new RegExp(`^input: element ${at} is ${text}; inputs must be finite`));
+        }
+      }
+      expect(maxAbsDiff(m.forward(x).output.data, good)).toBe(0);
+      m.dispose();
+    }
+  });
 });
 
 describe('state dict', () => {

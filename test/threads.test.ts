@@ -174,6 +174,30 @@ describe('threads: runtime behaviour', () => {
     m.dispose();
   });
 
+  it('rejects a non-finite Float32Array input in any sub-batch, split by batch or by direction', async () => {
+    const e = await init({ simd: 'simd', threads: 2, force: true });
+    e.parallelMinFlops = 0;
+    const cases: [string, RecurrentLayer, number[]][] = [
+      ['batch split', new LSTM({ inputSize: 8, hiddenSize: 16, seed: 1 }), [6, 5, 8]],
+      ['batch split, batchFirst', new GRU({ inputSize: 8, hiddenSize: 16, batchFirst: true, seed: 1 }), [5, 6, 8]],
+      ['directions split', new RNN({ inputSize: 8, hiddenSize: 16, bidirectional: true, seed: 1 }), [6, 2, 8]],
+    ];
+    for (const [what, m, shape] of cases) {
+      const n = shape.reduce((p, q) => p * q, 1);
+      const x = { data: rnd(n, 5), shape };
+      const good = m.forward(x).output.data;
+      for (const at of [0, 9, n >> 1, n - 1]) { // rows of the first and the last sub-batch
+        const data = x.data.slice();
+        data[at] = NaN;
+        expect(() => m.forward({ data, shape }), `${what} at ${at}`)
+          .toThrow(new RegExp(`^input: element ${at} is NaN; inputs must be finite`));
+      }
+      const again = m.forward(x).output.data;
+      expect(again.every((v, i) => Object.is(v, good[i])), what).toBe(true);
+      m.dispose();
+    }
+  });
+
   it('runs the odd, time-segmented sub-batch on the calling thread (no limit on its list)', async () => {
     const e = await init({ simd: 'simd', threads: 2, force: true });
     e.parallelMinFlops = 0;
