@@ -121,6 +121,19 @@ describe('lossBackward', () => {
     const nan = new Float32Array(24);
     nan[17] = NaN;
     expect(() => m.lossBackward({ data: nan, shape: [4, 2, 3] })).toThrow(/target: element 17 is NaN/);
+    // Found from the loss's sum of squares (no scan of its own): infinities of either sign anywhere, while the
+    // largest finite targets pass (their squares stay finite in the f64 sum).
+    for (const [at, v] of [[0, Infinity], [23, -Infinity], [9, Infinity]] as const) {
+      const bad = new Float32Array(24).fill(0.5);
+      bad[at] = v;
+      expect(() => m.lossBackward({ data: bad, shape: [4, 2, 3] })).toThrow(new RegExp(`target: element ${at} is ${v}`));
+    }
+    const huge = new Float32Array(24).fill(3.4e38);
+    huge[5] = -3.4e38;
+    const big = m.lossBackward({ data: huge, shape: [4, 2, 3] }, { reduction: 'sum', collectGrads: false });
+    expect(big.loss).toBeGreaterThan(24 * 1.1e77);
+    expect(Number.isFinite(big.loss)).toBe(true);
+    m.forward(input, { train: true });
     expect(() => m.lossBackward(good, { reduction: 'none' as never })).toThrow(/options\.reduction/);
     expect(() => m.lossBackward(good, { loss: 'l1' as never })).toThrow(InvalidArgumentError);
     expect(() => m.lossBackward(good, 3 as never)).toThrow(/options: expected/);

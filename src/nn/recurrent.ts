@@ -1052,9 +1052,12 @@ export abstract class RecurrentLayer extends WasmOwner {
     const n = a.T * a.B * W;
     const k = this.engine.k;
     this.seqIn(a, target.data, lay.dTop, W);
-    if (fast && k.has_nonfinite(lay.dTop, n) !== 0) checkFinite('target', target.data);
     const sum = k.mse_backward(lay.dTop, lay.outs[this.numLayers - 1]!, lay.dTop, n,
       reduction === 'mean' ? 2 / n : 2);
+    // A NaN or infinite target makes the f64 sum of squares non-finite (a finite output cannot: each square is
+    // below 2^258), so the fast path needs no scan of its own (0.8% of an RNN H256 B32 step); the caller's array
+    // is searched only then, for the error. dTop is scratch and the activations are untouched: a retry works.
+    if (fast && !Number.isFinite(sum)) checkFinite('target', target.data);
     const res = this.backprop(a, lay, true, false, false, options);
     return { ...res, loss: reduction === 'mean' ? sum / n : sum };
   }
