@@ -10,6 +10,7 @@ import { InitError, InvalidArgumentError, NotInitializedError, OutOfMemoryError 
 import { Allocator, type AllocatorStats } from './allocator.js';
 import type { KernelExports } from './kernels.js';
 import { CTL_WORDS, ThreadPool, type KernelCall } from './threads.js';
+import { nodeBuiltin } from './node-builtins.js';
 
 /** Which build of the kernels to run. */
 export type SimdFlavour = 'simd' | 'relaxed';
@@ -367,7 +368,7 @@ export function init(options: InitOptions = {}): Promise<Engine> {
 async function enableRelaxedSimdFlag(): Promise<boolean> {
   if (!isNode()) return false;
   try {
-    const v8 = await import(/* webpackIgnore: true */ 'node:v8');
+    const v8 = await nodeBuiltin('v8');
     v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   } catch {
     return false;
@@ -485,7 +486,7 @@ async function planThreads(options: InitOptions): Promise<{ threads: number; rea
       }
       want = v;
     } else {
-      const os = await import(/* webpackIgnore: true */ 'node:os');
+      const os = await nodeBuiltin('os');
       const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
       want = Math.min(4, cores);
       if (want <= 1) return { threads: 1, reason: "threads: 'auto' found one core" };
@@ -561,7 +562,7 @@ async function compile(src: WasmSource): Promise<WebAssembly.Module> {
     if (url.protocol === 'file:' || (url.protocol === '' && isNode())) {
       // Synchronous read: a process's first asynchronous fs call starts libuv's thread pool (about 3 ms of a
       // cold start, measured), and the file is 40 KB.
-      const fs = await import(/* webpackIgnore: true */ 'node:fs');
+      const fs = await nodeBuiltin('fs');
       const bytes = fs.readFileSync(url);
       return WebAssembly.compile(bytes);
     }
