@@ -27,6 +27,17 @@ export const GEMV_MIN_T: i32 = 16;
 export const FWD_TRAIN: i32 = 1;
 /** Forward flags: batch-1 calls of at least GEMV_MIN_T steps may use the dot-product path. */
 export const FWD_GEMV: i32 = 2;
+/**
+ * Forward flags: the dot-product layout D lives in the caller's block (the kernels' `dot` argument, of
+ * *_dot_bytes bytes) instead of the scratch, so that it can outlive the call; *_scratch_bytes leaves it out.
+ */
+export const FWD_DOT_EXT: i32 = 4;
+/**
+ * Forward flags (with FWD_DOT_EXT): `dot` already holds this W_hh in the layout, packed by an earlier call from
+ * the same weights, so the call skips gemv_pack. The caller vouches for that (src/nn/recurrent.ts does only while
+ * no raw parameter offsets were handed out); the path taken, and so every result, is the same either way.
+ */
+export const FWD_DOT_VALID: i32 = 8;
 
 /**
  * Largest D (floats) the path is taken for: 8 MiB, twice LSTM H512's W_hh. D is a second copy of W_hh in scratch,
@@ -49,6 +60,18 @@ export const GEMV_MAX_FLOATS: i32 = 1 << 21;
 // @ts-ignore: decorator
 @inline export function gemvFits(T: i32, B: i32, N: i32, K: i32): bool {
   return B == 1 && T >= GEMV_MIN_T && gemvFloats(N, K) <= GEMV_MAX_FLOATS;
+}
+
+/** Whether a forward call with these flags repacks D (the path is taken and D is not vouched for). */
+// @ts-ignore: decorator
+@inline export function repackDot(flags: i32): bool {
+  return (flags & FWD_DOT_VALID) == 0;
+}
+
+/** Whether D is the caller's block (FWD_DOT_EXT) rather than part of the scratch. */
+// @ts-ignore: decorator
+@inline export function dotExternal(flags: i32): bool {
+  return (flags & FWD_DOT_EXT) != 0;
 }
 
 /** gemvFits for a forward call whose flags allow the path (FWD_GEMV). */

@@ -13,7 +13,9 @@ import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, i
 import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, weightGrads, weightGradsSplit, weightGradScratch, inputGrad } from './bptt';
-import { FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
+import {
+  FWD_GEMV, FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward, repackDot, dotExternal,
+} from './gemv';
 
 export const GRU_U: i32 = 4;
 export const GRU_NR: i32 = 12;
@@ -233,8 +235,15 @@ export function gru_scratch_bytes(T: i32, B: i32, H: i32, train: i32): usize {
   const steps = tr ? T : chunkSteps(T, B * Np);
   const slots = tr ? T + 1 : 2;
   const nslots = tr ? T : 1; // W_hn h + b_hn (reset after) or r * h (reset before) per step; one in inference
-  const dot = useGemv(train, T, B, Np, H) ? <usize>gemvFloats(Np, H) + Np : 0; // resetBefore does not use it
+  // The product's row (Np) and, unless it is the caller's (FWD_DOT_EXT), D; resetBefore uses neither.
+  const dot = useGemv(train, T, B, Np, H) ? <usize>(dotExternal(train) ? 0 : gemvFloats(Np, H)) + Np : 0;
   return (<usize>steps * B * Np + <usize>slots * B * Hp + <usize>nslots * B * Hp + <usize>B * 12 + dot) << 2;
+}
+
+/** Bytes of the batch-1 layout of W_hh that gru_forward with FWD_GEMV takes (as lstm_dot_bytes). */
+export function gru_dot_bytes(T: i32, B: i32, H: i32, resetBefore: i32): usize {
+  const Np = panels(H) * 12;
+  return useGemv(FWD_GEMV, T, B, Np, H) && !resetBefore ? <usize>gemvFloats(Np, H) << 2 : 0;
 }
 
 /**
@@ -244,7 +253,7 @@ export function gru_scratch_bytes(T: i32, B: i32, H: i32, train: i32): usize {
  */
 export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32, h0: usize,
                             Wih: usize, Whh: usize, bih: usize, bhh: usize, lengths: usize,
-                            scratch: usize, T: i32, B: i32, I: i32, H: i32, reverse: i32, train: i32,
+                            scratch: usize, dot: usize, T: i32, B: i32, I: i32, H: i32, reverse: i32, train: i32,
                             resetBefore: i32): void {
   const tr = (train & FWD_TRAIN) != 0;
   const rev = reverse != 0;
@@ -256,8 +265,8 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
   const ns = hs + (<usize>slots * B * Hp << 2);
   const tb = ns + (<usize>((tr ? T : 1) * B * Hp) << 2);
   const gv = useGemv(train, T, B, Np, H) && !resetBefore;
-  const trow = tb + (<usize>(B * 12) << 2), D = trow + (<usize>Np << 2);
-  if (gv) gemv_pack(D, Whh, H, nP, 12);
+  const trow = tb + (<usize>(B * 12) << 2), D = dotExternal(train) ? dot : trow + (<usize>Np << 2);
+  if (gv && repackDot(train)) gemv_pack(D, Whh, H, nP, 12);
   const hSlot = <usize>(B * Hp) << 2;
   const rowX = <usize>(B * ldx) << 2, rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
 

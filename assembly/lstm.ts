@@ -15,7 +15,9 @@ import { chunkSteps, slotOf, loadState, storeState, holdInactive, storeOutput, i
 import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, prepareNext, weightGrad, weightGrads, weightGradScratch, inputGrad } from './bptt';
-import { FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
+import {
+  FWD_GEMV, FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward, repackDot, dotExternal,
+} from './gemv';
 
 export const LSTM_U: i32 = 4;
 export const LSTM_NR: i32 = 16;
@@ -103,8 +105,17 @@ export function lstm_scratch_bytes(T: i32, B: i32, H: i32, P: i32, train: i32): 
   const steps = tr ? T : chunkSteps(T, B * Np);
   const slots = tr ? T + 1 : 2;
   const rslots = P > 0 ? (tr ? T : 1) : 0;
-  const dot = useGemv(train, T, B, Np, P > 0 ? P : H) ? <usize>gemvFloats(Np, P > 0 ? P : H) : 0;
+  const dot = useGemv(train, T, B, Np, P > 0 ? P : H) && !dotExternal(train) ? <usize>gemvFloats(Np, P > 0 ? P : H) : 0;
   return (<usize>steps * B * Np + <usize>slots * B * (ldh + Hp) + <usize>rslots * B * Hp + dot) << 2;
+}
+
+/**
+ * Bytes of the batch-1 layout of W_hh (gemv.ts) that lstm_forward with FWD_GEMV takes for T steps of B rows, 0
+ * when that call keeps the panel path: the size of the block to pass as `dot` with FWD_DOT_EXT.
+ */
+export function lstm_dot_bytes(T: i32, B: i32, H: i32, P: i32): usize {
+  const Np = panels(H) * 16, K = P > 0 ? P : H;
+  return useGemv(FWD_GEMV, T, B, Np, K) ? <usize>gemvFloats(Np, K) << 2 : 0;
 }
 
 /**
@@ -117,7 +128,7 @@ export function lstm_scratch_bytes(T: i32, B: i32, H: i32, P: i32, train: i32): 
 export function lstm_forward(out: usize, ldo: i32, hN: usize, cN: usize,
                              x: usize, ldx: i32, h0: usize, c0: usize,
                              Wih: usize, Whh: usize, bih: usize, bhh: usize, Whr: usize, lengths: usize,
-                             scratch: usize, T: i32, B: i32, I: i32, H: i32, P: i32, reverse: i32,
+                             scratch: usize, dot: usize, T: i32, B: i32, I: i32, H: i32, P: i32, reverse: i32,
                              train: i32): void {
   const tr = (train & FWD_TRAIN) != 0;
   const rev = reverse != 0;
@@ -132,8 +143,8 @@ export function lstm_forward(out: usize, ldo: i32, hN: usize, cN: usize,
   const rs = cs + (<usize>slots * B * Hp << 2);
   const hSlot = <usize>(B * ldh) << 2, cSlot = <usize>(B * Hp) << 2, rSlot = <usize>(B * Hp) << 2;
   const rowX = <usize>(B * ldx) << 2, rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
-  const D = rs + (<usize>(P > 0 ? (tr ? T : 1) : 0) * rSlot);
-  if (gv) gemv_pack(D, Whh, Hout, nP, 16);
+  const D = dotExternal(train) ? dot : rs + (<usize>(P > 0 ? (tr ? T : 1) : 0) * rSlot);
+  if (gv && repackDot(train)) gemv_pack(D, Whh, Hout, nP, 16);
 
   const s0 = <usize>slotOf(0, tr, rev, T);
   loadState(hs + s0 * hSlot, ldh, h0, Hout, B);

@@ -10,7 +10,9 @@ import { ACT_RELU } from './activations';
 import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, prepareNext, weightGrads, weightGradScratch, inputGrad } from './bptt';
-import { FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward } from './gemv';
+import {
+  FWD_GEMV, FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward, repackDot, dotExternal,
+} from './gemv';
 
 export const RNN_U: i32 = 16;
 export const RNN_NR: i32 = 16;
@@ -79,8 +81,14 @@ export function rnn_scratch_bytes(T: i32, B: i32, H: i32, train: i32): usize {
   const Np = panels(H) * 16;
   const steps = tr ? T : chunkSteps(T, B * Np);
   const slots = tr ? T + 1 : 2;
-  const dot = useGemv(train, T, B, Np, H) ? <usize>gemvFloats(Np, H) : 0;
+  const dot = useGemv(train, T, B, Np, H) && !dotExternal(train) ? <usize>gemvFloats(Np, H) : 0;
   return (<usize>steps * B * Np + <usize>slots * B * Np + dot) << 2;
+}
+
+/** Bytes of the batch-1 layout of W_hh that rnn_forward with FWD_GEMV takes (as lstm_dot_bytes). */
+export function rnn_dot_bytes(T: i32, B: i32, H: i32): usize {
+  const Np = panels(H) * 16;
+  return useGemv(FWD_GEMV, T, B, Np, H) ? <usize>gemvFloats(Np, H) << 2 : 0;
 }
 
 /**
@@ -89,7 +97,7 @@ export function rnn_scratch_bytes(T: i32, B: i32, H: i32, train: i32): usize {
  */
 export function rnn_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32, h0: usize,
                             Wih: usize, Whh: usize, bih: usize, bhh: usize, lengths: usize,
-                            scratch: usize, T: i32, B: i32, I: i32, H: i32, act: i32, reverse: i32,
+                            scratch: usize, dot: usize, T: i32, B: i32, I: i32, H: i32, act: i32, reverse: i32,
                             train: i32): void {
   const tr = (train & FWD_TRAIN) != 0;
   const rev = reverse != 0;
@@ -99,8 +107,8 @@ export function rnn_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
   const hs = gx + (<usize>chunk * B * Np << 2);
   const hSlot = <usize>(B * Np) << 2;
   const gv = useGemv(train, T, B, Np, H);
-  const D = hs + <usize>(tr ? T + 1 : 2) * hSlot;
-  if (gv) gemv_pack(D, Whh, H, nP, 16);
+  const D = dotExternal(train) ? dot : hs + <usize>(tr ? T + 1 : 2) * hSlot;
+  if (gv && repackDot(train)) gemv_pack(D, Whh, H, nP, 16);
   const rowX = <usize>(B * ldx) << 2, rowG = <usize>(B * Np) << 2, rowO = <usize>(B * ldo) << 2;
 
   loadState(hs + <usize>slotOf(0, tr, rev, T) * hSlot, Np, h0, H, B);

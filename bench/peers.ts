@@ -519,7 +519,7 @@ function lstmKernelStep(model: RecurrentLayer, B: number): { step: () => void; h
   e.f32().fill(0, c / 4, c / 4 + B * H);
   const scratch = alloc(k.lstm_scratch_bytes(1, B, H, 0, 0) / 4);
   return {
-    step: () => k.lstm_forward(out, H, h, c, x, I, h, c, Wih, Whh, bih, bhh, 0, 0, scratch, 1, B, I, H, 0, 0, 0),
+    step: () => k.lstm_forward(out, H, h, c, x, I, h, c, Wih, Whh, bih, bhh, 0, 0, scratch, 0, 1, B, I, H, 0, 0, 0),
     h: () => e.f32().slice(h / 4, h / 4 + B * H),
     setX: (d) => e.f32().set(d, x / 4),
     free: () => blocks.forEach((b) => e.release(b)),

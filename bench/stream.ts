@@ -104,17 +104,20 @@ function directKernel(e: Engine, model: RecurrentLayer, B: number, xs: Float32Ar
   if (cell === 'LSTM') {
     run = (n) => {
       for (let i = 0; i < n; i++) {
-        k.lstm_forward(out, H, h, c, xp[i & (NX - 1)]!, I, h, c, Wih, Whh, bih, bhh, 0, 0, scratch, 1, B, I, H, 0, 0, 0);
+        k.lstm_forward(out, H, h, c, xp[i & (NX - 1)]!, I, h, c, Wih, Whh, bih, bhh, 0, 0, scratch, 0, 1, B, I, H, 0, 0,
+          0);
       }
     };
   } else if (cell === 'GRU') {
     run = (n) => {
-      for (let i = 0; i < n; i++) k.gru_forward(out, H, h, xp[i & (NX - 1)]!, I, h, Wih, Whh, bih, bhh, 0, scratch, 1, B, I, H, 0, 0, 0);
+      for (let i = 0; i < n; i++) {
+        k.gru_forward(out, H, h, xp[i & (NX - 1)]!, I, h, Wih, Whh, bih, bhh, 0, scratch, 0, 1, B, I, H, 0, 0, 0);
+      }
     };
   } else {
     run = (n) => {
       for (let i = 0; i < n; i++) {
-        k.rnn_forward(out, H, h, xp[i & (NX - 1)]!, I, h, Wih, Whh, bih, bhh, 0, scratch, 1, B, I, H, tanh, 0, 0);
+        k.rnn_forward(out, H, h, xp[i & (NX - 1)]!, I, h, Wih, Whh, bih, bhh, 0, scratch, 0, 1, B, I, H, tanh, 0, 0);
       }
     };
   }

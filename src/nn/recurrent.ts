@@ -259,6 +259,15 @@ export abstract class RecurrentLayer extends WasmOwner {
   /** @internal */ protected readonly layers: LayerDir[][];
   /** @internal */ protected paramBlock = 0;
   /** @internal */ protected readonly paramFloats: number;
+  /** Bumped whenever this class writes the parameters (packParams): what a kept batch-1 layout is checked against. */
+  private paramsVersion = 0;
+  /**
+   * Set for good once {@link parameters} has handed out raw offsets: anything may then write the weights without
+   * this class knowing, so no kept batch-1 layout is trusted again and every batch-1 call repacks (as training does).
+   */
+  private rawParams = false;
+  /** Per layer and direction (l * D + d): the block its batch-1 layout was last packed into, and from which version. */
+  private readonly dots: ({ ptr: number; version: number } | undefined)[] = [];
 
   protected constructor(mode: CellMode, options: RecurrentOptions & { projSize?: number }, what: string) {
     super(getEngine(), what);
@@ -367,6 +376,7 @@ export abstract class RecurrentLayer extends WasmOwner {
     let maxRaw = 0;
     for (const p of this.params) maxRaw = Math.max(maxRaw, p.shape.reduce((a, b) => a * b, 1));
     const stage = e.alloc(maxRaw * FLOAT);
+    this.paramsVersion++; // before the first write: a layout packed from the old weights is stale even if this throws
     try {
       for (const p of this.params) {
         if (fill(p, stage)) e.k.pack_forward(this.paramBlock + p.offset * FLOAT, stage, p.G, p.H, p.K, p.U, p.NR);
@@ -713,28 +723,59 @@ export abstract class RecurrentLayer extends WasmOwner {
 
   /**
    * The inference kernel call of layer l, direction d (pointers in bytes, 0 for none; `o` already offset to the
-   * direction's columns). The input's leading dimension follows from the layer. gemv: see forwardFlags.
+   * direction's columns). The input's leading dimension follows from the layer. gemv: see forwardFlags; when the
+   * call takes the batch-1 path, its layout block is pushed to `packed` for {@link dotPacked} once it has run.
    */
   private forwardCall(l: number, d: number, o: number, hN: number, cN: number, x: number, h0: number, c0: number,
-                      lengths: number, scratch: number, T: number, B: number, gemv: boolean): KernelCall {
+                      lengths: number, scratch: number, T: number, B: number, gemv: boolean,
+                      packed?: { l: number; d: number; dot: number }[]): KernelCall {
     const ld = this.layers[l]![d]!;
     const W = this.numDirections * this.outputSize;
     const ldx = l === 0 ? this.inputSize : W;
     const H = this.hiddenSize;
     const pb = this.paramBlock;
     const P = (p?: ParamInfo): number => (p ? pb + p.offset * FLOAT : 0);
-    const flags = this.forwardFlags(false, gemv);
+    const { dot, flags } = this.dotArg(l, d, T, B, gemv);
+    if (dot) packed?.push({ l, d, dot });
     if (this.mode === 'LSTM') {
       return { fn: 'lstm_forward', args: [o, W, hN, cN, x, ldx, h0, c0, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh),
-        P(ld.whr), lengths, scratch, T, B, ld.inputSize, H, this.projSize, d, flags] };
+        P(ld.whr), lengths, scratch, dot, T, B, ld.inputSize, H, this.projSize, d, flags] };
     }
     if (this.mode === 'GRU') {
       return { fn: 'gru_forward', args: [o, W, hN, x, ldx, h0, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
-        scratch, T, B, ld.inputSize, H, d, flags, this.resetBefore ? 1 : 0] };
+        scratch, dot, T, B, ld.inputSize, H, d, flags, this.resetBefore ? 1 : 0] };
     }
     const act = this.mode === 'RNN_RELU' ? this.engine.constant('ACT_RELU') : this.engine.constant('ACT_TANH');
     return { fn: 'rnn_forward', args: [o, W, hN, x, ldx, h0, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
-      scratch, T, B, ld.inputSize, H, act, d, flags] };
+      scratch, dot, T, B, ld.inputSize, H, act, d, flags] };
+  }
+
+  /**
+   * The `dot` block and forward flags of an inference call of layer l, direction d over T steps of B rows (gemv:
+   * whether its flags allow the batch-1 path, see forwardFlags). When the kernel takes that path, W_hh's
+   * dot-product layout lives in a block of this model's, kept between calls and freed with it, and the flags say
+   * whether that block still holds the layout of the current weights, so that the call skips the repack (4-7% of a
+   * batch-1 forward at hidden 256, where it reads the whole W_hh from beyond L1). The path taken is the same
+   * either way, and so is every result, bit for bit. Call {@link dotPacked} once the call has run.
+   */
+  private dotArg(l: number, d: number, T: number, B: number, gemv: boolean): { dot: number; flags: number } {
+    const flags = this.forwardFlags(false, gemv);
+    if (!gemv) return { dot: 0, flags };
+    const e = this.engine;
+    const H = this.hiddenSize;
+    const bytes = this.mode === 'LSTM' ? e.k.lstm_dot_bytes(T, B, H, this.projSize)
+      : this.mode === 'GRU' ? e.k.gru_dot_bytes(T, B, H, this.resetBefore ? 1 : 0) : e.k.rnn_dot_bytes(T, B, H);
+    if (bytes === 0) return { dot: 0, flags };
+    const idx = l * this.numDirections + d;
+    const dot = this.reusableBlock(`batch-1 layout ${idx}`, bytes);
+    const kept = this.dots[idx];
+    const valid = !this.rawParams && kept !== undefined && kept.ptr === dot && kept.version === this.paramsVersion;
+    return { dot, flags: flags | e.constant('FWD_DOT_EXT') | (valid ? e.constant('FWD_DOT_VALID') : 0) };
+  }
+
+  /** Records that the call {@link dotArg} planned for layer l, direction d has run: `dot` holds the current layout. */
+  private dotPacked(l: number, d: number, dot: number): void {
+    if (dot) this.dots[l * this.numDirections + d] = { ptr: dot, version: this.paramsVersion };
   }
 
   /** Estimated floating-point operations of an inference forward over T steps of B rows. */
@@ -769,14 +810,16 @@ export abstract class RecurrentLayer extends WasmOwner {
     for (let l = 0; l < this.numLayers; l++) {
       out = lay.out[l % 2]!;
       const lists: KernelCall[][] = [];
+      const packed: { l: number; d: number; dot: number }[] = [];
       for (let d = 0; d < D; d++) {
         const idx = l * D + d;
         lists.push([this.forwardCall(l, d, out + d * Hout * FLOAT, lay.hN + idx * B * Hout * FLOAT,
           lay.cN + idx * B * H * FLOAT, input, a.h0 ? lay.h0 + idx * B * Hout * FLOAT : 0,
           a.c0 ? lay.c0 + idx * B * H * FLOAT : 0, a.lengths ? lay.lengths : 0, d === 0 ? lay.scratch : lay.scratch2,
-          T, B, true)]);
+          T, B, true, packed)]);
       }
       e.parallel(lists);
+      for (const p of packed) this.dotPacked(p.l, p.d, p.dot);
       input = out;
     }
     return this.copyOut(a, out, lay.hN, lay.cN);
@@ -1160,6 +1203,7 @@ export abstract class RecurrentLayer extends WasmOwner {
   parameters(): Parameter[] {
     this.assertAlive();
     const g = this.ensureGrads();
+    this.rawParams = true;
     return this.params.map((p) => ({
       name: p.name, engine: this.engine, param: this.paramBlock + p.offset * FLOAT, grad: g + p.offset * FLOAT,
       length: p.packed, owner: this,
@@ -1174,7 +1218,8 @@ export abstract class RecurrentLayer extends WasmOwner {
   /** Scratch bytes one kernel call needs. */
   private scratchBytes(T: number, B: number, train: boolean): number {
     const k = this.engine.k;
-    const tr = this.forwardFlags(train, true);
+    // Inference keeps a batch-1 layout in a block of its own (dotArg), training in the scratch.
+    const tr = this.forwardFlags(train, true) | (train ? 0 : this.engine.constant('FWD_DOT_EXT'));
     if (this.mode === 'LSTM') return k.lstm_scratch_bytes(T, B, this.hiddenSize, this.projSize, tr);
     if (this.mode === 'GRU') return k.gru_scratch_bytes(T, B, this.hiddenSize, tr);
     return k.rnn_scratch_bytes(T, B, this.hiddenSize, tr);
@@ -1252,19 +1297,22 @@ export abstract class RecurrentLayer extends WasmOwner {
         const hNp = hN ? hN + idx * B * Hout * FLOAT : 0;
         const h0p = h0 ? h0 + idx * B * Hout * FLOAT : 0;
         const o = out + d * Hout * FLOAT;
-        const tr = this.forwardFlags(train, true);
+        // Training repacks into its scratch on every call (the optimizers change the weights in between).
+        const { dot, flags: tr } = train ? { dot: 0, flags: this.forwardFlags(true, true) }
+          : this.dotArg(l, d, T, B, true);
         if (this.mode === 'LSTM') {
           const cNp = cN ? cN + idx * B * H * FLOAT : 0;
           const c0p = c0 ? c0 + idx * B * H * FLOAT : 0;
           k.lstm_forward(o, W, hNp, cNp, input, ldx, h0p, c0p, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), P(ld.whr),
-            lengths, scratchOf(l, d), T, B, ld.inputSize, H, this.projSize, d, tr);
+            lengths, scratchOf(l, d), dot, T, B, ld.inputSize, H, this.projSize, d, tr);
         } else if (this.mode === 'GRU') {
           k.gru_forward(o, W, hNp, input, ldx, h0p, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
-            scratchOf(l, d), T, B, ld.inputSize, H, d, tr, this.resetBefore ? 1 : 0);
+            scratchOf(l, d), dot, T, B, ld.inputSize, H, d, tr, this.resetBefore ? 1 : 0);
         } else {
           k.rnn_forward(o, W, hNp, input, ldx, h0p, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), lengths,
-            scratchOf(l, d), T, B, ld.inputSize, H, act, d, tr);
+            scratchOf(l, d), dot, T, B, ld.inputSize, H, act, d, tr);
         }
+        this.dotPacked(l, d, dot);
       }
       input = out;
     }
@@ -1317,12 +1365,12 @@ export abstract class RecurrentLayer extends WasmOwner {
       if (this.mode === 'LSTM') {
         const c = cPtr + l * B * H * FLOAT;
         plan.push([o, Hout, h, c, input, ldx, h, c, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), P(ld.whr), 0, scratch,
-          1, B, ld.inputSize, H, this.projSize, 0, 0]);
+          0, 1, B, ld.inputSize, H, this.projSize, 0, 0]);
       } else if (this.mode === 'GRU') {
-        plan.push([o, Hout, h, input, ldx, h, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), 0, scratch, 1, B,
+        plan.push([o, Hout, h, input, ldx, h, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), 0, scratch, 0, 1, B,
           ld.inputSize, H, 0, 0, this.resetBefore ? 1 : 0]);
       } else {
-        plan.push([o, Hout, h, input, ldx, h, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), 0, scratch, 1, B,
+        plan.push([o, Hout, h, input, ldx, h, P(ld.wih), P(ld.whh), P(ld.bih), P(ld.bhh), 0, scratch, 0, 1, B,
           ld.inputSize, H, act, 0, 0]);
       }
       input = o;
@@ -1337,13 +1385,13 @@ export abstract class RecurrentLayer extends WasmOwner {
       const a = plan[l]!;
       if (this.mode === 'LSTM') {
         k.lstm_forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!,
-          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!, a[19]!, a[20]!, a[21]!);
+          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!, a[19]!, a[20]!, a[21]!, a[22]!);
       } else if (this.mode === 'GRU') {
         k.gru_forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!,
-          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!);
+          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!, a[19]!);
       } else {
         k.rnn_forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!,
-          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!);
+          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!, a[19]!);
       }
     }
   }

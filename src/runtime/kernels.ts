@@ -27,22 +27,28 @@ export interface KernelExports {
   gemv_forward(C: number, I0: number, A: number, D: number, N: number, K: number): void;
   rnn_forward(
     out: number, ldo: number, hN: number, x: number, ldx: number, h0: number,
-    Wih: number, Whh: number, bih: number, bhh: number, lengths: number, scratch: number,
+    Wih: number, Whh: number, bih: number, bhh: number, lengths: number, scratch: number, dot: number,
     T: number, B: number, I: number, H: number, act: number, reverse: number, train: number,
   ): void;
   rnn_scratch_bytes(T: number, B: number, H: number, train: number): number;
+  /** Bytes of the batch-1 layout rnn_forward takes for T steps of B rows (0: the panel path), for `dot`. */
+  rnn_dot_bytes(T: number, B: number, H: number): number;
   lstm_forward(
     out: number, ldo: number, hN: number, cN: number, x: number, ldx: number, h0: number, c0: number,
     Wih: number, Whh: number, bih: number, bhh: number, Whr: number, lengths: number, scratch: number,
-    T: number, B: number, I: number, H: number, P: number, reverse: number, train: number,
+    dot: number, T: number, B: number, I: number, H: number, P: number, reverse: number, train: number,
   ): void;
   lstm_scratch_bytes(T: number, B: number, H: number, P: number, train: number): number;
+  /** Bytes of the batch-1 layout lstm_forward takes for T steps of B rows (0: the panel path), for `dot`. */
+  lstm_dot_bytes(T: number, B: number, H: number, P: number): number;
   gru_forward(
     out: number, ldo: number, hN: number, x: number, ldx: number, h0: number,
-    Wih: number, Whh: number, bih: number, bhh: number, lengths: number, scratch: number,
+    Wih: number, Whh: number, bih: number, bhh: number, lengths: number, scratch: number, dot: number,
     T: number, B: number, I: number, H: number, reverse: number, train: number, resetBefore: number,
   ): void;
   gru_scratch_bytes(T: number, B: number, H: number, train: number): number;
+  /** Bytes of the batch-1 layout gru_forward takes for T steps of B rows (0: the panel path), for `dot`. */
+  gru_dot_bytes(T: number, B: number, H: number, resetBefore: number): number;
   gemm_tn_forward(
     C: number, At: number, ldat: number, G: number, ldg: number, R: number, K: number, nPanels: number,
     NR: number, accumulate: number, work: number,
@@ -103,6 +109,10 @@ export interface KernelExports {
   FWD_TRAIN: WebAssembly.Global;
   /** Forward flag: batch-1 calls of at least GEMV_MIN_T steps may take the dot-product path (gemv.ts). */
   FWD_GEMV: WebAssembly.Global;
+  /** Forward flag: the batch-1 layout is the caller's block `dot`, outside the scratch (gemv.ts). */
+  FWD_DOT_EXT: WebAssembly.Global;
+  /** Forward flag (with FWD_DOT_EXT): `dot` already holds this W_hh's layout; the call does not repack it. */
+  FWD_DOT_VALID: WebAssembly.Global;
   /** Fewest steps of a batch-1 call that take the dot-product path. */
   GEMV_MIN_T: WebAssembly.Global;
   /** Largest dot-product layout (floats) that path is taken for; larger W_hh keep the panel path. */
