@@ -9,8 +9,8 @@
 // broadcast: 6 accumulators + 1 h vector + 6 weight loads = 13 registers (V8 issues a loop body's loads first, so
 // 7 columns sit at the 15-register edge and 8 spill), measured 38-43 GFLOP/s at K = 256 and 512 alike.
 //
-// Layout D (packed from the panel layout once per sequence by gemv_pack, so it can never be stale against
-// weights an optimizer or the user changed): output columns c = p*NR + j in flat panel order, in groups of 6; per
+// Layout D (packed from the panel layout by gemv_pack, once per call, or once per weight change when the caller
+// keeps it: FWD_DOT_EXT / FWD_DOT_VALID below): output columns c = p*NR + j in flat panel order, in groups of 6; per
 // group, per block of 4 k, the 6 columns' 4 weights: D[g][kb][jj][i] = W[col 6g + jj, 4kb + i], zero for k >= K
 // and for columns past N. Summation order: four interleaved partial sums per column, combined at the end; the
 // results differ from the panel path's by rounding only (both well within the 1e-5 agreement with PyTorch).
@@ -18,14 +18,15 @@
 import { madd } from './simd';
 
 /**
- * Calls with at least this many steps at batch 1 take the dot-product path: the packing costs about 4 batch-1
- * products and each product is 1.3-1.4x faster (more at K = 512), so it pays off after a dozen steps.
+ * Calls with at least this many steps at batch 1 take the dot-product path when they pack the layout themselves:
+ * the packing costs about 4 batch-1 products and each product is 1.3-1.4x faster (more at K = 512), so it pays
+ * off after a dozen steps. A call given a kept layout (FWD_DOT_EXT) takes the path at any T.
  */
 export const GEMV_MIN_T: i32 = 16;
 
 /** Forward flags (the `train` argument of the *_forward kernels): keep activations for backward. */
 export const FWD_TRAIN: i32 = 1;
-/** Forward flags: batch-1 calls of at least GEMV_MIN_T steps may use the dot-product path. */
+/** Forward flags: batch-1 calls of at least GEMV_MIN_T steps (any T with FWD_DOT_EXT) may use the dot-product path. */
 export const FWD_GEMV: i32 = 2;
 /**
  * Forward flags: the dot-product layout D lives in the caller's block (the kernels' `dot` argument, of
@@ -74,10 +75,16 @@ export const GEMV_MAX_FLOATS: i32 = 1 << 21;
   return (flags & FWD_DOT_EXT) != 0;
 }
 
-/** gemvFits for a forward call whose flags allow the path (FWD_GEMV). */
+/**
+ * Whether a forward call with these flags takes the path: gemvFits, except that a call given a kept layout
+ * (FWD_DOT_EXT) takes it for any T, a streaming step included. Its packing is then paid once per weight change,
+ * not per call, so GEMV_MIN_T's amortisation no longer applies; the caller passes FWD_DOT_EXT to a short call
+ * only when the layout will be reused (src/nn/recurrent.ts dotArg).
+ */
 // @ts-ignore: decorator
 @inline export function useGemv(flags: i32, T: i32, B: i32, N: i32, K: i32): bool {
-  return (flags & FWD_GEMV) != 0 && gemvFits(T, B, N, K);
+  return (flags & FWD_GEMV) != 0 && B == 1 && (T >= GEMV_MIN_T || dotExternal(flags)) &&
+    gemvFloats(N, K) <= GEMV_MAX_FLOATS;
 }
 
 /**

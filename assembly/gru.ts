@@ -14,7 +14,7 @@ import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, weightGrads, weightGradsSplit, weightGradScratch, inputGrad } from './bptt';
 import {
-  FWD_GEMV, FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward, repackDot, dotExternal,
+  FWD_DOT_EXT, FWD_GEMV, FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward, repackDot, dotExternal,
 } from './gemv';
 
 export const GRU_U: i32 = 4;
@@ -240,10 +240,10 @@ export function gru_scratch_bytes(T: i32, B: i32, H: i32, train: i32): usize {
   return (<usize>steps * B * Np + <usize>slots * B * Hp + <usize>nslots * B * Hp + <usize>B * 12 + dot) << 2;
 }
 
-/** Bytes of the batch-1 layout of W_hh that gru_forward with FWD_GEMV takes (as lstm_dot_bytes). */
+/** Bytes of the batch-1 layout of W_hh that gru_forward with FWD_GEMV | FWD_DOT_EXT takes (as lstm_dot_bytes). */
 export function gru_dot_bytes(T: i32, B: i32, H: i32, resetBefore: i32): usize {
   const Np = panels(H) * 12;
-  return useGemv(FWD_GEMV, T, B, Np, H) && !resetBefore ? <usize>gemvFloats(Np, H) << 2 : 0;
+  return useGemv(FWD_GEMV | FWD_DOT_EXT, T, B, Np, H) && !resetBefore ? <usize>gemvFloats(Np, H) << 2 : 0;
 }
 
 /**

@@ -16,7 +16,7 @@ import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, prepareNext, weightGrad, weightGrads, weightGradScratch, inputGrad } from './bptt';
 import {
-  FWD_GEMV, FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward, repackDot, dotExternal,
+  FWD_DOT_EXT, FWD_GEMV, FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward, repackDot, dotExternal,
 } from './gemv';
 
 export const LSTM_U: i32 = 4;
@@ -110,12 +110,13 @@ export function lstm_scratch_bytes(T: i32, B: i32, H: i32, P: i32, train: i32): 
 }
 
 /**
- * Bytes of the batch-1 layout of W_hh (gemv.ts) that lstm_forward with FWD_GEMV takes for T steps of B rows, 0
- * when that call keeps the panel path: the size of the block to pass as `dot` with FWD_DOT_EXT.
+ * Bytes of the batch-1 layout of W_hh (gemv.ts) that lstm_forward with FWD_GEMV | FWD_DOT_EXT takes for T steps
+ * of B rows (the same for every T), 0 when that call keeps the panel path (B > 1, or W_hh too large): the size
+ * of the block to pass as `dot`.
  */
 export function lstm_dot_bytes(T: i32, B: i32, H: i32, P: i32): usize {
   const Np = panels(H) * 16, K = P > 0 ? P : H;
-  return useGemv(FWD_GEMV, T, B, Np, K) ? <usize>gemvFloats(Np, K) << 2 : 0;
+  return useGemv(FWD_GEMV | FWD_DOT_EXT, T, B, Np, K) ? <usize>gemvFloats(Np, K) << 2 : 0;
 }
 
 /**

@@ -11,7 +11,7 @@ import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, prepareNext, weightGrads, weightGradScratch, inputGrad } from './bptt';
 import {
-  FWD_GEMV, FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward, repackDot, dotExternal,
+  FWD_DOT_EXT, FWD_GEMV, FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward, repackDot, dotExternal,
 } from './gemv';
 
 export const RNN_U: i32 = 16;
@@ -85,10 +85,10 @@ export function rnn_scratch_bytes(T: i32, B: i32, H: i32, train: i32): usize {
   return (<usize>steps * B * Np + <usize>slots * B * Np + dot) << 2;
 }
 
-/** Bytes of the batch-1 layout of W_hh that rnn_forward with FWD_GEMV takes (as lstm_dot_bytes). */
+/** Bytes of the batch-1 layout of W_hh that rnn_forward with FWD_GEMV | FWD_DOT_EXT takes (as lstm_dot_bytes). */
 export function rnn_dot_bytes(T: i32, B: i32, H: i32): usize {
   const Np = panels(H) * 16;
-  return useGemv(FWD_GEMV, T, B, Np, H) ? <usize>gemvFloats(Np, H) << 2 : 0;
+  return useGemv(FWD_GEMV | FWD_DOT_EXT, T, B, Np, H) ? <usize>gemvFloats(Np, H) << 2 : 0;
 }
 
 /**

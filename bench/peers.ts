@@ -517,9 +517,20 @@ function lstmKernelStep(model: RecurrentLayer, B: number): { step: () => void; h
   const c = alloc(B * H);
   e.f32().fill(0, h / 4, h / 4 + B * H);
   e.f32().fill(0, c / 4, c / 4 + B * H);
-  const scratch = alloc(k.lstm_scratch_bytes(1, B, H, 0, 0) / 4);
+  // As a session step: at one row, the dot-product path over a layout kept between steps (packed once here).
+  const ext = e.constant('FWD_GEMV') | e.constant('FWD_DOT_EXT');
+  const scratch = alloc(k.lstm_scratch_bytes(1, B, H, 0, ext) / 4);
+  const dotBytes = k.lstm_dot_bytes(1, B, H, 0);
+  const dot = dotBytes ? alloc(dotBytes / 4) : 0;
+  if (dot) {
+    k.lstm_forward(out, H, h, c, x, I, h, c, Wih, Whh, bih, bhh, 0, 0, scratch, dot, 1, B, I, H, 0, 0, ext);
+    e.f32().fill(0, h / 4, h / 4 + B * H);
+    e.f32().fill(0, c / 4, c / 4 + B * H);
+  }
+  const flags = dot ? ext | e.constant('FWD_DOT_VALID') : 0;
   return {
-    step: () => k.lstm_forward(out, H, h, c, x, I, h, c, Wih, Whh, bih, bhh, 0, 0, scratch, 0, 1, B, I, H, 0, 0, 0),
+    step: () => k.lstm_forward(out, H, h, c, x, I, h, c, Wih, Whh, bih, bhh, 0, 0, scratch, dot, 1, B, I, H, 0, 0,
+      flags),
     h: () => e.f32().slice(h / 4, h / 4 + B * H),
     setX: (d) => e.f32().set(d, x / 4),
     free: () => blocks.forEach((b) => e.release(b)),

@@ -93,33 +93,44 @@ function directKernel(e: Engine, model: RecurrentLayer, B: number, xs: Float32Ar
   const h = alloc(B * H * 4);
   const c = alloc(B * H * 4);
   const cell = model.mode;
-  const scratch = alloc(cell === 'LSTM' ? k.lstm_scratch_bytes(1, B, H, 0, 0)
-    : cell === 'GRU' ? k.gru_scratch_bytes(1, B, H, 0) : k.rnn_scratch_bytes(1, B, H, 0));
+  // As a session step: at one row, the dot-product path over a layout kept between steps (packed once below).
+  const ext = e.constant('FWD_GEMV') | e.constant('FWD_DOT_EXT');
+  const scratch = alloc(cell === 'LSTM' ? k.lstm_scratch_bytes(1, B, H, 0, ext)
+    : cell === 'GRU' ? k.gru_scratch_bytes(1, B, H, ext) : k.rnn_scratch_bytes(1, B, H, ext));
+  const dotBytes = cell === 'LSTM' ? k.lstm_dot_bytes(1, B, H, 0)
+    : cell === 'GRU' ? k.gru_dot_bytes(1, B, H, 0) : k.rnn_dot_bytes(1, B, H);
+  const dot = dotBytes ? alloc(dotBytes) : 0;
+  const flags = dot ? ext | e.constant('FWD_DOT_VALID') : 0;
   const f = e.f32();
   xs.forEach((x, i) => f.set(x, xp[i]! / 4));
   f.fill(0, h / 4, h / 4 + B * H);
   f.fill(0, c / 4, c / 4 + B * H);
   const tanh = e.constant('ACT_TANH');
-  let run: (n: number) => void;
+  let run: (n: number, fl?: number) => void;
   if (cell === 'LSTM') {
-    run = (n) => {
+    run = (n, fl = flags) => {
       for (let i = 0; i < n; i++) {
-        k.lstm_forward(out, H, h, c, xp[i & (NX - 1)]!, I, h, c, Wih, Whh, bih, bhh, 0, 0, scratch, 0, 1, B, I, H, 0, 0,
-          0);
+        k.lstm_forward(out, H, h, c, xp[i & (NX - 1)]!, I, h, c, Wih, Whh, bih, bhh, 0, 0, scratch, dot, 1, B, I, H, 0,
+          0, fl);
       }
     };
   } else if (cell === 'GRU') {
-    run = (n) => {
+    run = (n, fl = flags) => {
       for (let i = 0; i < n; i++) {
-        k.gru_forward(out, H, h, xp[i & (NX - 1)]!, I, h, Wih, Whh, bih, bhh, 0, scratch, 0, 1, B, I, H, 0, 0, 0);
+        k.gru_forward(out, H, h, xp[i & (NX - 1)]!, I, h, Wih, Whh, bih, bhh, 0, scratch, dot, 1, B, I, H, 0, fl, 0);
       }
     };
   } else {
-    run = (n) => {
+    run = (n, fl = flags) => {
       for (let i = 0; i < n; i++) {
-        k.rnn_forward(out, H, h, xp[i & (NX - 1)]!, I, h, Wih, Whh, bih, bhh, 0, scratch, 0, 1, B, I, H, tanh, 0, 0);
+        k.rnn_forward(out, H, h, xp[i & (NX - 1)]!, I, h, Wih, Whh, bih, bhh, 0, scratch, dot, 1, B, I, H, tanh, 0, fl);
       }
     };
+  }
+  if (dot) {
+    run(1, ext); // packs the layout, as a session's first step does
+    f.fill(0, h / 4, h / 4 + B * H);
+    f.fill(0, c / 4, c / 4 + B * H);
   }
   return { run, free: () => blocks.forEach((b) => e.release(b)) };
 }

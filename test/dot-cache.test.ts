@@ -53,11 +53,11 @@ function states(m: RecurrentLayer): Parameters<RecurrentLayer['forward']>[1] {
 }
 
 /** The forward of a fresh model holding `m`'s current weights (no layout kept, packed from scratch). */
-function fresh(c: Case, m: RecurrentLayer, seed: number): ForwardResult {
+function fresh(c: Case, m: RecurrentLayer, seed: number, steps = T): ForwardResult {
   const f = c.make(99);
   try {
     f.loadStateDict(m.stateDict() as StateDictInput);
-    return f.forward(input(f, seed), states(f));
+    return f.forward(input(f, seed, steps), states(f));
   } finally {
     f.dispose();
   }
@@ -91,18 +91,20 @@ function whhView(m: RecurrentLayer): Float32Array {
 describe.each(cases)('kept batch-1 layout: $name', (c) => {
   it('is allocated once per layer-direction, reused bit for bit, and freed by dispose', () => {
     const m = c.make(1);
-    const short = m.forward(input(m, 2, 8), states(m)); // T < 16: no layout
-    expect(short.output.data.length).toBeGreaterThan(0);
+    // Batch 2 takes the panel path: no layout.
+    const x2 = rnd(T * 2 * I, 4);
+    const b2 = m.forward({ data: x2, shape: m.batchFirst ? [2, T, I] : [T, 2, I] });
     const before = engine.stats().blocks;
-    const first = m.forward(input(m, 3), states(m));
+    const short = m.forward(input(m, 2, 8), states(m)); // shorter than GEMV_MIN_T: kept layouts serve it too
     expect(engine.stats().blocks - before).toBe(c.kept);
+    expectIdentical(short, fresh(c, m, 2, 8), 'T=8 vs fresh model');
+    const first = m.forward(input(m, 3), states(m));
     const again = m.forward(input(m, 3), states(m));
     expect(engine.stats().blocks - before).toBe(c.kept);
     expectIdentical(again, first, 'second call');
     expectIdentical(first, fresh(c, m, 3), 'vs fresh model');
-    // Batch 2 takes the panel path: same weights, and the kept layout is untouched for the next batch-1 call.
-    const x2 = rnd(T * 2 * I, 4);
-    m.forward({ data: x2, shape: m.batchFirst ? [2, T, I] : [T, 2, I] });
+    // The kept layout is untouched by a batch-2 call in between.
+    expectIdentical(m.forward({ data: x2, shape: m.batchFirst ? [2, T, I] : [T, 2, I] }), b2, 'batch 2 again');
     expectIdentical(m.forward(input(m, 3), states(m)), first, 'after a batch-2 call');
     const used = engine.stats().blocks;
     m.dispose();
@@ -148,6 +150,117 @@ describe.each(cases)('kept batch-1 layout: $name', (c) => {
   });
 });
 
+interface StreamCase {
+  name: string;
+  make: (seed: number) => RecurrentLayer;
+  /** Layers whose steps take the batch-1 path (one kept layout each). */
+  kept: number;
+}
+const streamCases: StreamCase[] = [
+  { name: 'LSTM', make: (s) => new LSTM({ inputSize: I, hiddenSize: 24, seed: s }), kept: 1 },
+  { name: 'LSTM projSize, 2 layers',
+    make: (s) => new LSTM({ inputSize: I, hiddenSize: 20, projSize: 7, numLayers: 2, seed: s }), kept: 2 },
+  { name: 'GRU 2 layers', make: (s) => new GRU({ inputSize: I, hiddenSize: 16, numLayers: 2, seed: s }), kept: 2 },
+  { name: 'GRU reset-before (panel path)',
+    make: (s) => new GRU({ inputSize: I, hiddenSize: 16, resetAfter: false, seed: s }), kept: 0 },
+  { name: 'RNN relu', make: (s) => new RNN({ inputSize: I, hiddenSize: 24, nonlinearity: 'relu', seed: s }), kept: 1 },
+];
+
+/** T steps of a new session of m over input(m, seed), concatenated. */
+function stream(m: RecurrentLayer, seed: number, steps = T): Float32Array {
+  const x = rnd(steps * I, seed);
+  const s = m.createSession();
+  const out = new Float32Array(steps * m.outputSize);
+  for (let t = 0; t < steps; t++) out.set(s.step(x.subarray(t * I, (t + 1) * I)).data, t * m.outputSize);
+  s.dispose();
+  return out;
+}
+
+function freshStream(c: StreamCase, m: RecurrentLayer, seed: number): Float32Array {
+  const f = c.make(99);
+  try {
+    f.loadStateDict(m.stateDict() as StateDictInput);
+    return f.forward({ data: rnd(T * I, seed), shape: [T, 1, I] }).output.data;
+  } finally {
+    f.dispose();
+  }
+}
+
+function expectSame(a: Float32Array, b: Float32Array, what: string): void {
+  expect(a.length, what).toBe(b.length);
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) diff++;
+  expect(diff, `${what}: ${diff} of ${a.length} elements differ`).toBe(0);
+}
+
+describe.each(streamCases)('kept batch-1 layout in streaming sessions: $name', (c) => {
+  it('steps take it (one block per layer): a fresh model\'s steps bit for bit, its forward within 2e-6', () => {
+    const m = c.make(1);
+    const s = m.createSession();
+    const before = engine.stats().blocks;
+    s.step(rnd(I, 1));
+    expect(engine.stats().blocks - before).toBe(c.kept);
+    s.dispose();
+    const steps = stream(m, 3);
+    expectSame(stream(m, 3), steps, 'a second session');
+    // A fresh model's steps (its layout packed from the same weights) bit for bit; its sequence forward computes
+    // the input projection for many steps at once, which rounds differently.
+    const f = c.make(99);
+    f.loadStateDict(m.stateDict() as StateDictInput);
+    expectSame(stream(f, 3), steps, 'a fresh model\'s steps');
+    f.dispose();
+    const seq = freshStream(c, m, 3);
+    let err = 0;
+    for (let i = 0; i < seq.length; i++) err = Math.max(err, Math.abs(seq[i]! - steps[i]!));
+    expect(err).toBeLessThanOrEqual(2e-6);
+    m.dispose();
+  });
+
+  it('follows loadStateDict and resetParameters between steps', () => {
+    const m = c.make(1);
+    const other = c.make(2);
+    const s = m.createSession();
+    const x = rnd(I, 8);
+    s.step(x);
+    m.loadStateDict(other.stateDict() as StateDictInput);
+    s.reset();
+    const o = other.createSession();
+    expectSame(s.step(x).data, o.step(x).data, 'first step after loadStateDict');
+    m.resetParameters(5);
+    s.reset();
+    const f = c.make(5);
+    const fs = f.createSession();
+    expectSame(s.step(x).data, fs.step(x).data, 'first step after resetParameters');
+    for (const d of [s, o, fs]) d.dispose();
+    for (const d of [m, other, f]) d.dispose();
+  });
+
+  it('is left once parameters() handed out raw offsets: raw writes show in the next steps', () => {
+    const m = c.make(1);
+    const before = stream(m, 3); // a layout kept from here
+    const w = whhView(m);
+    for (let i = 0; i < w.length; i += 2) w[i] = w[i]! * -2;
+    const after = stream(m, 3);
+    const want = freshStream(c, m, 3);
+    // Ours now takes the panel path and the fresh model the dot-product path: the same sums in another order.
+    let err = 0;
+    let moved = 0;
+    for (let i = 0; i < after.length; i++) {
+      err = Math.max(err, Math.abs(after[i]! - want[i]!));
+      moved = Math.max(moved, Math.abs(after[i]! - before[i]!));
+    }
+    expect(err).toBeLessThanOrEqual(2e-6);
+    expect(moved).toBeGreaterThan(1e-3);
+    w.fill(0);
+    const zero = stream(m, 3);
+    let err0 = 0;
+    const want0 = freshStream(c, m, 3);
+    for (let i = 0; i < zero.length; i++) err0 = Math.max(err0, Math.abs(zero[i]! - want0[i]!));
+    expect(err0).toBeLessThanOrEqual(2e-6);
+    m.dispose();
+  });
+});
+
 describe('the kernels\' dot argument (FWD_DOT_EXT, FWD_DOT_VALID)', () => {
   it('packs into dot, then reads it as given when told it is valid', () => {
     const H = 24;
@@ -160,7 +273,8 @@ describe('the kernels\' dot argument (FWD_DOT_EXT, FWD_DOT_VALID)', () => {
     const dotBytes = k.lstm_dot_bytes(T, 1, H, 0);
     expect(dotBytes).toBeGreaterThan(0);
     expect(k.lstm_dot_bytes(T, 2, H, 0)).toBe(0); // batch 2: the panel path, no layout
-    expect(k.lstm_dot_bytes(15, 1, H, 0)).toBe(0); // fewer than GEMV_MIN_T steps
+    expect(k.lstm_dot_bytes(1, 1, H, 0)).toBe(dotBytes); // a kept layout serves every T, one step included
+    expect(k.lstm_dot_bytes(T, 1, 1024, 0)).toBe(0); // W_hh beyond GEMV_MAX_FLOATS: the panel path
     // With the layout outside, the scratch is smaller by exactly its size.
     expect(k.lstm_scratch_bytes(T, 1, H, 0, engine.constant('FWD_GEMV')) - k.lstm_scratch_bytes(T, 1, H, 0, ext))
       .toBe(dotBytes);

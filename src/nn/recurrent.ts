@@ -752,15 +752,17 @@ export abstract class RecurrentLayer extends WasmOwner {
 
   /**
    * The `dot` block and forward flags of an inference call of layer l, direction d over T steps of B rows (gemv:
-   * whether its flags allow the batch-1 path, see forwardFlags). When the kernel takes that path, W_hh's
-   * dot-product layout lives in a block of this model's, kept between calls and freed with it, and the flags say
-   * whether that block still holds the layout of the current weights, so that the call skips the repack (4-7% of a
-   * batch-1 forward at hidden 256, where it reads the whole W_hh from beyond L1). The path taken is the same
-   * either way, and so is every result, bit for bit. Call {@link dotPacked} once the call has run.
+   * whether its flags allow the batch-1 path, see forwardFlags). At batch 1 W_hh's dot-product layout lives in a
+   * block of this model's, kept between calls and freed with it, and the flags say whether that block still holds
+   * the layout of the current weights, so that the call skips the repack (4-7% of a batch-1 forward at hidden 256,
+   * where it reads the whole W_hh from beyond L1). Kept, the layout serves calls of any length, streaming steps
+   * included; once {@link parameters} handed out raw offsets every call would repack, so calls shorter than
+   * GEMV_MIN_T then keep the panel path, as before there was a kept layout. Whether the call repacks does not
+   * change the path or any result. Call {@link dotPacked} once the call has run.
    */
   private dotArg(l: number, d: number, T: number, B: number, gemv: boolean): { dot: number; flags: number } {
     const flags = this.forwardFlags(false, gemv);
-    if (!gemv) return { dot: 0, flags };
+    if (!gemv || B !== 1 || (this.rawParams && T < this.engine.constant('GEMV_MIN_T'))) return { dot: 0, flags };
     const e = this.engine;
     const H = this.hiddenSize;
     const bytes = this.mode === 'LSTM' ? e.k.lstm_dot_bytes(T, B, H, this.projSize)
@@ -775,7 +777,11 @@ export abstract class RecurrentLayer extends WasmOwner {
 
   /** Records that the call {@link dotArg} planned for layer l, direction d has run: `dot` holds the current layout. */
   private dotPacked(l: number, d: number, dot: number): void {
-    if (dot) this.dots[l * this.numDirections + d] = { ptr: dot, version: this.paramsVersion };
+    if (!dot) return;
+    const idx = l * this.numDirections + d;
+    const kept = this.dots[idx];
+    if (kept && kept.ptr === dot) kept.version = this.paramsVersion;
+    else this.dots[idx] = { ptr: dot, version: this.paramsVersion };
   }
 
   /** Estimated floating-point operations of an inference forward over T steps of B rows. */
@@ -1378,23 +1384,48 @@ export abstract class RecurrentLayer extends WasmOwner {
     return plan;
   }
 
-  /** @internal One streaming step: the kernel calls of a {@link stepPlan}, one per layer, nothing allocated. */
+  /**
+   * @internal One streaming step: the kernel calls of a {@link stepPlan}, one per layer, nothing allocated. A
+   * one-row step takes the batch-1 dot-product path over this model's kept layout (see {@link dotArg}), packed by
+   * the first step after a weight change, and the panel path once raw parameter offsets were handed out.
+   */
   runStep(plan: readonly (readonly number[])[]): void {
     const k = this.engine.k;
+    const lstm = this.mode === 'LSTM';
+    const one = plan.length > 0 && plan[0]![lstm ? 17 : 14] === 1; // B
     for (let l = 0; l < plan.length; l++) {
       const a = plan[l]!;
-      if (this.mode === 'LSTM') {
-        k.lstm_forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!,
-          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!, a[19]!, a[20]!, a[21]!, a[22]!);
-      } else if (this.mode === 'GRU') {
-        k.gru_forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!,
-          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!, a[19]!);
-      } else {
-        k.rnn_forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!,
-          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!, a[19]!);
+      let dot = 0;
+      let flags = 0;
+      if (one) {
+        const kept = this.rawParams ? undefined : this.dots[l];
+        if (kept && kept.version === this.paramsVersion) {
+          dot = kept.ptr;
+          flags = this.keptFlags;
+        } else {
+          ({ dot, flags } = this.dotArg(l, 0, 1, 1, true));
+        }
       }
+      if (lstm) {
+        k.lstm_forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!,
+          a[13]!, a[14]!, dot, a[16]!, a[17]!, a[18]!, a[19]!, a[20]!, a[21]!, flags);
+      } else if (this.mode === 'GRU') {
+        k.gru_forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, dot,
+          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, flags, a[19]!);
+      } else {
+        k.rnn_forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, dot,
+          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!, flags);
+      }
+      if (dot && flags !== this.keptFlags) this.dotPacked(l, 0, dot);
     }
   }
+
+  /** Flags of a batch-1 inference call over a kept, valid layout. */
+  private get keptFlags(): number {
+    return (this.keptFlagsValue ??= this.engine.constant('FWD_GEMV') | this.engine.constant('FWD_DOT_EXT') |
+      this.engine.constant('FWD_DOT_VALID'));
+  }
+  private keptFlagsValue: number | undefined;
 }
 
 function checkBool(name: string, v: unknown): boolean {
