@@ -257,7 +257,17 @@ export abstract class RecurrentLayer extends WasmOwner {
   readonly params: readonly ParamInfo[];
 
   /** @internal */ protected readonly layers: LayerDir[][];
-  /** @internal */ protected paramBlock = 0;
+  /**
+   * The parameter block as written: {@link paramBlock} for everything that reads the weights. Only packParams
+   * writes through this directly.
+   */
+  private paramBlockRaw = 0;
+  /**
+   * The seed of the initialisation not drawn yet. The constructor only records it: a model whose weights are then
+   * loaded whole (the usual way to deploy one) never draws 300k uniforms it would overwrite (5-6 ms of a cold
+   * start at hidden 256). The first read of the weights draws them, exactly as the constructor would have.
+   */
+  private pendingSeed: number | undefined;
   /** @internal */ protected readonly paramFloats: number;
   /** Bumped whenever this class writes the parameters (packParams): what a kept batch-1 layout is checked against. */
   private paramsVersion = 0;
@@ -331,8 +341,8 @@ export abstract class RecurrentLayer extends WasmOwner {
       // Refused under the memory cap before anything is allocated: the parameters, the packing stage, the RNG state.
       const maxRaw = Math.max(...params.map((p) => p.shape.reduce((a, b) => a * b, 1)));
       e.checkAlloc([offset * FLOAT, maxRaw * FLOAT, 16], `${this.mode} parameters`);
-      this.paramBlock = this.allocBlock(offset * FLOAT);
-      this.resetParameters(options.seed);
+      this.paramBlockRaw = this.allocBlock(offset * FLOAT);
+      this.pendingSeed = options.seed ?? randomSeed();
     } catch (err) {
       this.dispose(); // nothing of a half-built layer stays allocated
       if (!(err instanceof OutOfMemoryError)) throw err;
@@ -351,13 +361,14 @@ export abstract class RecurrentLayer extends WasmOwner {
   resetParameters(seed?: number): void {
     this.assertAlive();
     checkSeed('seed', seed);
-    const rng = new Random(seed ?? Math.floor(Math.random() * 2 ** 31));
+    const rng = new Random(seed ?? randomSeed());
     const k = 1 / Math.sqrt(this.hiddenSize);
     // Drawn in the module (fillUniform): the same values as rng.uniform in order, without a cold JS loop.
     this.packParams((p, stage) => {
       fillUniform(this.engine, rng, stage, p.shape.reduce((a, b) => a * b, 1), -k, k);
       return true;
     });
+    this.pendingSeed = undefined; // drawn (a pending draw that failed stays pending)
   }
 
   /** Packs raw PyTorch-layout arrays (already validated) into the parameter block. */
@@ -379,7 +390,7 @@ export abstract class RecurrentLayer extends WasmOwner {
     this.paramsVersion++; // before the first write: a layout packed from the old weights is stale even if this throws
     try {
       for (const p of this.params) {
-        if (fill(p, stage)) e.k.pack_forward(this.paramBlock + p.offset * FLOAT, stage, p.G, p.H, p.K, p.U, p.NR);
+        if (fill(p, stage)) e.k.pack_forward(this.paramBlockRaw + p.offset * FLOAT, stage, p.G, p.H, p.K, p.U, p.NR);
       }
     } finally {
       e.release(stage);
@@ -434,7 +445,25 @@ export abstract class RecurrentLayer extends WasmOwner {
       }
     }
     this.checkFiniteParams(raw, names);
+    // A load that leaves some tensors as they are needs them drawn first; a whole one makes the draw moot.
+    const whole = this.params.every((p) => raw[p.name] !== undefined);
+    if (!whole) this.drawPending();
     this.writeParams(raw);
+    this.pendingSeed = undefined;
+  }
+
+  /**
+   * @internal The packed parameters (every weight, views by offset), drawn from the seed first if the
+   * constructor's initialisation is still pending.
+   */
+  protected get paramBlock(): number {
+    this.drawPending();
+    return this.paramBlockRaw;
+  }
+
+  /** Draws the constructor's initialisation if it is still pending (see pendingSeed). */
+  private drawPending(): void {
+    if (this.pendingSeed !== undefined) this.resetParameters(this.pendingSeed);
   }
 
   /**
@@ -1426,6 +1455,11 @@ export abstract class RecurrentLayer extends WasmOwner {
       this.engine.constant('FWD_DOT_VALID'));
   }
   private keptFlagsValue: number | undefined;
+}
+
+/** A seed for an initialisation given none, as PyTorch's default generator would give a fresh process. */
+function randomSeed(): number {
+  return Math.floor(Math.random() * 2 ** 31);
 }
 
 function checkBool(name: string, v: unknown): boolean {

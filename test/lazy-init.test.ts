@@ -1,0 +1,116 @@
+// The constructor records its initialisation's seed and the first read of the weights draws it: every way of
+// reading them must see exactly what an immediate draw (resetParameters with the same seed) gives, and a whole
+// loadStateDict must skip the draw.
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  GRU, LSTM, RNN, RecurrentLayer, StateDictError, init, type StateDictInput, type Tensor,
+} from '../src/index.js';
+
+beforeAll(async () => {
+  await init({ simd: 'simd', threads: 1, force: true });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function rnd(n: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  const o = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    o[i] = (a / 2 ** 32) * 2 - 1;
+  }
+  return o;
+}
+
+const I = 5;
+const cases: { name: string; make: (seed: number) => RecurrentLayer }[] = [
+  { name: 'LSTM', make: (s) => new LSTM({ inputSize: I, hiddenSize: 12, seed: s }) },
+  { name: 'LSTM projSize, 2 layers bidirectional',
+    make: (s) => new LSTM({ inputSize: I, hiddenSize: 10, projSize: 4, numLayers: 2, bidirectional: true, seed: s }) },
+  { name: 'GRU', make: (s) => new GRU({ inputSize: I, hiddenSize: 12, seed: s }) },
+  { name: 'RNN relu, no bias', make: (s) => new RNN({ inputSize: I, hiddenSize: 12, nonlinearity: 'relu', bias: false,
+    seed: s }) },
+];
+
+/** A model whose weights were drawn at once from `seed`, through resetParameters. */
+function eager(make: (seed: number) => RecurrentLayer, seed: number): RecurrentLayer {
+  const m = make(seed + 1000);
+  m.resetParameters(seed);
+  return m;
+}
+
+function same(a: Float32Array, b: Float32Array, what: string): void {
+  expect(a.length, what).toBe(b.length);
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) diff++;
+  expect(diff, `${what}: ${diff} of ${a.length} differ`).toBe(0);
+}
+
+function sameDicts(a: Record<string, Tensor>, b: Record<string, Tensor>, what: string): void {
+  expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
+  for (const k of Object.keys(a)) same(a[k]!.data, b[k]!.data, `${what} ${k}`);
+}
+
+const x = { data: rnd(7 * 2 * I, 3), shape: [7, 2, I] };
+
+describe.each(cases)('deferred initialisation: $name', (c) => {
+  it('every reader sees the draws resetParameters(seed) makes at once', () => {
+    const ref = eager(c.make, 5);
+    const want = ref.stateDict();
+    const y = ref.forward(x).output.data;
+    sameDicts(c.make(5).stateDict(), want, 'stateDict');
+    same(c.make(5).forward(x).output.data, y, 'forward');
+    same(c.make(5).forward(x, { train: true }).output.data, ref.forward(x, { train: true }).output.data,
+      'training forward');
+    const viaParams = c.make(5);
+    const ps = viaParams.parameters();
+    expect(ps.length).toBe(ref.parameters().length);
+    sameDicts(viaParams.stateDict(), want, 'after parameters()');
+    if (!c.make(5).bidirectional) {
+      const s = c.make(5).createSession();
+      const r = ref.createSession();
+      same(s.step(x.data.subarray(0, I)).data, r.step(x.data.subarray(0, I)).data, 'session step');
+    }
+  });
+
+  it('a whole loadStateDict skips the draw; a partial one draws the rest first', () => {
+    const other = eager(c.make, 9).stateDict();
+    const spy = vi.spyOn(RecurrentLayer.prototype, 'resetParameters');
+    const m = c.make(5);
+    m.loadStateDict(other as StateDictInput);
+    m.forward(x);
+    expect(spy).not.toHaveBeenCalled();
+    sameDicts(m.stateDict(), other, 'whole load');
+    // Partial: one tensor from `other`, the rest the seed's draws.
+    const first = Object.keys(other)[0]!;
+    const p = c.make(5);
+    p.loadStateDict({ [first]: other[first]! } as StateDictInput, { strict: false });
+    expect(spy).toHaveBeenCalledTimes(1);
+    const want = eager(c.make, 5).stateDict();
+    want[first] = other[first]!;
+    sameDicts(p.stateDict(), want, 'partial load');
+  });
+
+  it('a refused load leaves the draw pending', () => {
+    const m = c.make(5);
+    const bad = { ...eager(c.make, 9).stateDict() } as Record<string, unknown>;
+    const first = Object.keys(bad)[0]!;
+    bad[first] = { shape: [1], data: [0] };
+    expect(() => m.loadStateDict(bad as StateDictInput)).toThrow(StateDictError);
+    sameDicts(m.stateDict(), eager(c.make, 5).stateDict(), 'after a refused load');
+  });
+});
+
+it('models made without a seed still get different random weights', () => {
+  const a = new LSTM({ inputSize: 3, hiddenSize: 4 });
+  const b = new LSTM({ inputSize: 3, hiddenSize: 4 });
+  let diff = 0;
+  const da = a.stateDict()['weight_hh_l0']!.data;
+  const db = b.stateDict()['weight_hh_l0']!.data;
+  for (let i = 0; i < da.length; i++) diff = Math.max(diff, Math.abs(da[i]! - db[i]!));
+  expect(diff).toBeGreaterThan(1e-3);
+  for (const v of da) expect(Math.abs(v)).toBeLessThanOrEqual(0.5); // U(-1/sqrt(4), 1/sqrt(4))
+  a.dispose();
+  b.dispose();
+});
