@@ -1,9 +1,10 @@
 // The constructor records its initialisation's seed and the first read of the weights draws it: every way of
 // reading them must see exactly what an immediate draw (resetParameters with the same seed) gives, and a whole
-// loadStateDict must skip the draw.
+// loadStateDict must skip the draw. Then loading from .safetensors bytes, whose tensors are read as views.
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  GRU, LSTM, RNN, RecurrentLayer, StateDictError, init, type StateDictInput, type Tensor,
+  GRU, LSTM, RNN, RecurrentLayer, StateDictError, getEngine, init, writeSafetensors, type StateDictInput,
+  type Tensor,
 } from '../src/index.js';
 
 beforeAll(async () => {
@@ -113,4 +114,58 @@ it('models made without a seed still get different random weights', () => {
   for (const v of da) expect(Math.abs(v)).toBeLessThanOrEqual(0.5); // U(-1/sqrt(4), 1/sqrt(4))
   a.dispose();
   b.dispose();
+});
+
+describe('loadStateDict from .safetensors bytes (tensors read as views, copied once into the module)', () => {
+  it('equals the load from a plain dict, copies the data and leaves the bytes as they were', () => {
+    const src = eager(cases[1]!.make, 9);
+    const sd = src.stateDict();
+    const bytes = writeSafetensors(sd);
+    const keep = bytes.slice();
+    const m = cases[1]!.make(5);
+    m.loadStateDict(bytes);
+    sameDicts(m.stateDict(), sd, 'from bytes');
+    expect(Buffer.compare(Buffer.from(bytes), Buffer.from(keep))).toBe(0);
+    bytes.fill(0); // the model owns its copy
+    sameDicts(m.stateDict(), sd, 'after the bytes were overwritten');
+    // Unaligned data (the file at an odd offset of a larger buffer): copied, same result.
+    const odd = new Uint8Array(keep.length + 1);
+    odd.set(keep, 1);
+    const u = cases[1]!.make(5);
+    u.loadStateDict(odd.subarray(1));
+    sameDicts(u.stateDict(), sd, 'from unaligned bytes');
+    // A non-finite weight in the file is still refused, naming the tensor, and nothing is written.
+    const whh = sd['weight_hh_l0']!;
+    const bad = { ...sd, weight_hh_l0: { shape: [...whh.shape], data: whh.data.slice() } };
+    bad.weight_hh_l0.data[3] = Number.NaN;
+    expect(() => u.loadStateDict(writeSafetensors(bad))).toThrow(/weight_hh_l0: element 3 is NaN/);
+    sameDicts(u.stateDict(), sd, 'after a refused load');
+    for (const d of [src, m, u]) d.dispose();
+  });
+
+  it('reads bytes that live in the module\'s own memory before the stage can move them', () => {
+    const make = (seed: number): RecurrentLayer => new LSTM({ inputSize: 32, hiddenSize: 256, seed });
+    const src = eager(make, 9);
+    const sd = src.stateDict();
+    src.dispose();
+    const file = writeSafetensors(sd);
+    const e = getEngine();
+    const m = make(5);
+    const at = e.alloc(file.length);
+    // Fill the memory to its end, so that the load's stage (about the file's size) makes it grow, which moves
+    // (detaches) the buffer the bytes were handed in.
+    const st = e.stats();
+    const filler = e.alloc(Math.max(64, st.memoryBytes - st.topBytes - 64));
+    try {
+      new Uint8Array(e.memory.buffer, at, file.length).set(file);
+      const before = e.memory.buffer;
+      m.loadStateDict(new Uint8Array(e.memory.buffer, at, file.length));
+      expect(e.memory.buffer).not.toBe(before);
+      sameDicts(m.stateDict(), sd, 'from module memory');
+    } finally {
+      e.release(filler);
+      e.release(at);
+      m.dispose();
+    }
+  });
 });

@@ -487,10 +487,14 @@ function halfToFloatBits(h: number): number {
   return (sign | (e << 23) | ((mant & 0x3ff) << 13)) >>> 0;
 }
 
-function decode(bytes: Uint8Array, dataStart: number, entry: Entry): Float32Array {
+function decode(bytes: Uint8Array, dataStart: number, entry: Entry, share: boolean): Float32Array {
+  const start = dataStart + entry.begin;
+  // A view instead of a copy (readSafetensorsShared): F32 already in the host's order and 4-byte aligned.
+  if (share && entry.dtype === 'F32' && LITTLE_ENDIAN_HOST && (bytes.byteOffset + start) % 4 === 0) {
+    return new Float32Array(bytes.buffer, bytes.byteOffset + start, entry.numel);
+  }
   const out = new Float32Array(entry.numel);
   if (entry.numel === 0) return out;
-  const start = dataStart + entry.begin;
   const byteLength = entry.end - entry.begin;
   switch (entry.dtype) {
     case 'F32': {
@@ -542,6 +546,20 @@ function decode(bytes: Uint8Array, dataStart: number, entry: Entry): Float32Arra
  * @throws {@link SafetensorsError} on any malformed input or exceeded limit.
  */
 export function readSafetensors(bytes: Uint8Array | ArrayBuffer, options?: ReadSafetensorsOptions): SafetensorsFile {
+  return parse(bytes, options, false);
+}
+
+/**
+ * @internal {@link readSafetensors}, except that F32 tensors whose data is 4-byte aligned in `bytes` (the
+ * reference writer pads the header to 8 bytes) are views into `bytes`, not copies: for callers that copy them
+ * at once (loadStateDict copies them into the WebAssembly memory), which saves a copy of the whole file.
+ */
+export function readSafetensorsShared(bytes: Uint8Array | ArrayBuffer): SafetensorsFile {
+  return parse(bytes, undefined, true);
+}
+
+function parse(bytes: Uint8Array | ArrayBuffer, options: ReadSafetensorsOptions | undefined,
+  share: boolean): SafetensorsFile {
   const input = toBytes(bytes);
   const opts: unknown = options ?? {};
   if (!isPlainObject(opts)) {
@@ -674,7 +692,7 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer, options?: ReadS
 
   const tensors = new Map<string, SafetensorsTensor>();
   for (const entry of entries) {
-    tensors.set(entry.name, { dtype: entry.dtype, shape: entry.shape, data: decode(input, dataStart, entry) });
+    tensors.set(entry.name, { dtype: entry.dtype, shape: entry.shape, data: decode(input, dataStart, entry, share) });
   }
   return { tensors, metadata };
 }

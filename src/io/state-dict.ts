@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import { describe } from '../tensor.js';
-import { readSafetensors } from './safetensors.js';
+import { readSafetensors, readSafetensorsShared } from './safetensors.js';
 
 /** One tensor of a state dict: `{ shape, data }`, or a bare numeric array (its shape is then not checked). */
 export type StateDictValue = { shape: readonly number[]; data: ArrayLike<number> } | ArrayLike<number>;
@@ -25,10 +25,16 @@ export interface StateDictEntry {
   data: ArrayLike<number>;
 }
 
-/** Normalises any accepted form into a list of entries; throws on values that are not tensors. */
-export function normalizeStateDict(input: StateDictInput): Array<[string, StateDictEntry]> {
+/**
+ * Normalises any accepted form into a list of entries; throws on values that are not tensors.
+ * @param input - the state dict
+ * @param options - `shareBytes` (internal: loadStateDict): a `.safetensors` file's aligned F32 tensors may be
+ *   views into `input` rather than copies, for a caller that copies them before anything can change `input`.
+ */
+export function normalizeStateDict(input: StateDictInput,
+  options: { shareBytes?: boolean } = {}): Array<[string, StateDictEntry]> {
   if (input instanceof Uint8Array || input instanceof ArrayBuffer) {
-    const file = readSafetensors(input);
+    const file = options.shareBytes ? readSafetensorsShared(input) : readSafetensors(input);
     return [...file.tensors].map(([name, t]) => [name, { shape: t.shape, data: t.data }]);
   }
   let pairs: Array<[string, unknown]>;

@@ -371,16 +371,6 @@ export abstract class RecurrentLayer extends WasmOwner {
     this.pendingSeed = undefined; // drawn (a pending draw that failed stays pending)
   }
 
-  /** Packs raw PyTorch-layout arrays (already validated) into the parameter block. */
-  private writeParams(raw: Record<string, ArrayLike<number>>): void {
-    this.packParams((p, stage) => {
-      const src = raw[p.name];
-      if (!src) return false;
-      this.engine.f32().set(src, stage / FLOAT);
-      return true;
-    });
-  }
-
   /** For each parameter: `fill` writes its PyTorch-layout values at `stage` (or returns false), then packs them. */
   private packParams(fill: (p: ParamInfo, stage: number) => boolean): void {
     const e = this.engine;
@@ -411,7 +401,11 @@ export abstract class RecurrentLayer extends WasmOwner {
     options = checkOptions('options', options, '{ prefix?, strict? }');
     const prefix = options.prefix ?? '';
     const strict = options.strict ?? true;
-    const entries = normalizeStateDict(stateDict);
+    // A .safetensors file's tensors may be views into its bytes (loadRaw copies them into the module first),
+    // unless those bytes are the module's memory, which the stage's allocation may move.
+    const e = this.engine;
+    const own = ArrayBuffer.isView(stateDict) ? stateDict.buffer === e.memory.buffer : stateDict === e.memory.buffer;
+    const entries = normalizeStateDict(stateDict, { shareBytes: !own });
     const raw: Record<string, ArrayLike<number>> = {};
     const names = new Map<string, string>(); // parameter -> the name it was given under
     const expected = new Map(this.params.map((p) => [prefix + p.name, p]));
@@ -444,12 +438,7 @@ export abstract class RecurrentLayer extends WasmOwner {
         }
       }
     }
-    this.checkFiniteParams(raw, names);
-    // A load that leaves some tensors as they are needs them drawn first; a whole one makes the draw moot.
-    const whole = this.params.every((p) => raw[p.name] !== undefined);
-    if (!whole) this.drawPending();
-    this.writeParams(raw);
-    this.pendingSeed = undefined;
+    this.loadRaw(raw, names);
   }
 
   /**
@@ -467,28 +456,44 @@ export abstract class RecurrentLayer extends WasmOwner {
   }
 
   /**
-   * Every value must be a finite float32: checked on the float32 copy by the module's SIMD scan (a cold JS loop
-   * over a hidden-256 LSTM's 300k weights took most of loadStateDict on a cold start), so a finite double beyond
-   * the float32 range is refused too. Nothing is written to the parameters here.
+   * Writes raw PyTorch-layout tensors (shapes already checked) into the parameter block. Each is copied once into
+   * one stage in the module and scanned there, by the module's SIMD scan, for values that are not finite float32
+   * (a cold JS loop over a hidden-256 LSTM's 300k weights took most of loadStateDict on a cold start; a finite
+   * double beyond the float32 range is refused too); nothing is written unless every tensor passes. Then each is
+   * packed from the stage. A load that leaves some tensors as they are draws a pending initialisation first; a
+   * whole one makes it moot.
    */
-  private checkFiniteParams(raw: Record<string, ArrayLike<number>>, names: Map<string, string>): void {
+  private loadRaw(raw: Record<string, ArrayLike<number>>, names: Map<string, string>): void {
     const e = this.engine;
-    let maxRaw = 0;
-    for (const a of Object.values(raw)) maxRaw = Math.max(maxRaw, a.length);
-    const stage = e.alloc(Math.max(1, maxRaw) * FLOAT);
+    const slots: { p: ParamInfo; at: number; a: ArrayLike<number> }[] = [];
+    let bytes = 0;
+    for (const p of this.params) {
+      const a = raw[p.name];
+      if (!a) continue;
+      slots.push({ p, at: bytes, a });
+      bytes += alignUp(a.length * FLOAT);
+    }
+    const stage = e.alloc(Math.max(FLOAT, bytes));
     try {
-      for (const [key, a] of Object.entries(raw)) {
-        e.f32().set(a, stage / FLOAT);
-        if (e.k.has_nonfinite(stage, a.length) === 0) continue;
-        const f = e.f32();
-        for (let i = 0; i < a.length; i++) {
-          const v = f[stage / FLOAT + i]!;
+      const f = e.f32(); // after the allocation, which may have grown the memory
+      for (const s of slots) f.set(s.a, (stage + s.at) / FLOAT);
+      for (const s of slots) {
+        if (e.k.has_nonfinite(stage + s.at, s.a.length) === 0) continue;
+        for (let i = 0; i < s.a.length; i++) {
+          const v = f[(stage + s.at) / FLOAT + i]!;
           if (!Number.isFinite(v)) {
-            const what = Number.isFinite(a[i]!) ? `${a[i]}, beyond the float32 range` : `${a[i]}`;
-            throw new StateDictError(names.get(key) ?? key, `element ${i} is ${what}; weights must be finite`);
+            const what = Number.isFinite(s.a[i]!) ? `${s.a[i]}, beyond the float32 range` : `${s.a[i]}`;
+            throw new StateDictError(names.get(s.p.name) ?? s.p.name,
+              `element ${i} is ${what}; weights must be finite`);
           }
         }
       }
+      if (slots.length < this.params.length) this.drawPending();
+      this.paramsVersion++; // before the first write, as packParams
+      for (const { p, at } of slots) {
+        e.k.pack_forward(this.paramBlockRaw + p.offset * FLOAT, stage + at, p.G, p.H, p.K, p.U, p.NR);
+      }
+      this.pendingSeed = undefined;
     } finally {
       e.release(stage);
     }
