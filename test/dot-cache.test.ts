@@ -5,21 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Adam, GRU, LSTM, RNN, init, mseLoss, type Engine, type ForwardResult, type RecurrentLayer, type StateDictInput,
 } from '../src/index.js';
+import { expectBitEqual, lcg as rnd } from './helpers.js';
 
 let engine: Engine;
 beforeAll(async () => {
   engine = await init({ simd: 'simd', threads: 1, force: true });
 });
 
-function rnd(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const o = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    o[i] = (a / 2 ** 32) * 2 - 1;
-  }
-  return o;
-}
 
 interface Case {
   name: string;
@@ -69,9 +61,7 @@ function expectIdentical(a: ForwardResult, b: ForwardResult, what: string): void
     const y = b[k];
     expect(!!x, `${what} ${k}`).toBe(!!y);
     if (!x || !y) continue;
-    let diff = 0;
-    for (let i = 0; i < x.data.length; i++) if (!Object.is(x.data[i], y.data[i])) diff++;
-    expect(diff, `${what} ${k}: ${diff} of ${x.data.length} elements differ`).toBe(0);
+    expectBitEqual(x.data, y.data, `${what} ${k}`);
   }
 }
 
@@ -186,12 +176,6 @@ function freshStream(c: StreamCase, m: RecurrentLayer, seed: number): Float32Arr
   }
 }
 
-function expectSame(a: Float32Array, b: Float32Array, what: string): void {
-  expect(a.length, what).toBe(b.length);
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) diff++;
-  expect(diff, `${what}: ${diff} of ${a.length} elements differ`).toBe(0);
-}
 
 describe.each(streamCases)('kept batch-1 layout in streaming sessions: $name', (c) => {
   it('steps take it (one block per layer): a fresh model\'s steps bit for bit, its forward within 2e-6', () => {
@@ -202,12 +186,12 @@ describe.each(streamCases)('kept batch-1 layout in streaming sessions: $name', (
     expect(engine.stats().blocks - before).toBe(c.kept);
     s.dispose();
     const steps = stream(m, 3);
-    expectSame(stream(m, 3), steps, 'a second session');
+    expectBitEqual(stream(m, 3), steps, 'a second session');
     // A fresh model's steps (its layout packed from the same weights) bit for bit; its sequence forward computes
     // the input projection for many steps at once, which rounds differently.
     const f = c.make(99);
     f.loadStateDict(m.stateDict() as StateDictInput);
-    expectSame(stream(f, 3), steps, 'a fresh model\'s steps');
+    expectBitEqual(stream(f, 3), steps, 'a fresh model\'s steps');
     f.dispose();
     const seq = freshStream(c, m, 3);
     let err = 0;
@@ -225,12 +209,12 @@ describe.each(streamCases)('kept batch-1 layout in streaming sessions: $name', (
     m.loadStateDict(other.stateDict() as StateDictInput);
     s.reset();
     const o = other.createSession();
-    expectSame(s.step(x).data, o.step(x).data, 'first step after loadStateDict');
+    expectBitEqual(s.step(x).data, o.step(x).data, 'first step after loadStateDict');
     m.resetParameters(5);
     s.reset();
     const f = c.make(5);
     const fs = f.createSession();
-    expectSame(s.step(x).data, fs.step(x).data, 'first step after resetParameters');
+    expectBitEqual(s.step(x).data, fs.step(x).data, 'first step after resetParameters');
     for (const d of [s, o, fs]) d.dispose();
     for (const d of [m, other, f]) d.dispose();
   });

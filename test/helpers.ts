@@ -69,3 +69,22 @@ export function expectClose(actual: { shape: readonly number[]; data: ArrayLike<
   const d = maxAbsDiff(actual.data, expected.data);
   expect(d, `${what} max |diff| = ${d}`).toBeLessThanOrEqual(tol);
 }
+
+/** n values in [-1, 1) from a 32-bit LCG (Numerical Recipes' constants): cheap, seeded test data. */
+export function lcg(n: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  const o = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    o[i] = (a / 2 ** 32) * 2 - 1;
+  }
+  return o;
+}
+
+/** Asserts two arrays hold the same floats bit for bit (Object.is: -0 and NaN count), naming how many differ. */
+export function expectBitEqual(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
+  expect(a.length, what).toBe(b.length);
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) diff++;
+  expect(diff, `${what}: ${diff} of ${a.length} elements differ`).toBe(0);
+}

@@ -6,6 +6,7 @@ import {
   GRU, LSTM, RNN, RecurrentLayer, StateDictError, getEngine, init, writeSafetensors, type StateDictInput,
   type Tensor,
 } from '../src/index.js';
+import { expectBitEqual, lcg as rnd } from './helpers.js';
 
 beforeAll(async () => {
   await init({ simd: 'simd', threads: 1, force: true });
@@ -14,15 +15,6 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-function rnd(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const o = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    o[i] = (a / 2 ** 32) * 2 - 1;
-  }
-  return o;
-}
 
 const I = 5;
 const cases: { name: string; make: (seed: number) => RecurrentLayer }[] = [
@@ -41,16 +33,10 @@ function eager(make: (seed: number) => RecurrentLayer, seed: number): RecurrentL
   return m;
 }
 
-function same(a: Float32Array, b: Float32Array, what: string): void {
-  expect(a.length, what).toBe(b.length);
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) diff++;
-  expect(diff, `${what}: ${diff} of ${a.length} differ`).toBe(0);
-}
 
 function sameDicts(a: Record<string, Tensor>, b: Record<string, Tensor>, what: string): void {
   expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
-  for (const k of Object.keys(a)) same(a[k]!.data, b[k]!.data, `${what} ${k}`);
+  for (const k of Object.keys(a)) expectBitEqual(a[k]!.data, b[k]!.data, `${what} ${k}`);
 }
 
 const x = { data: rnd(7 * 2 * I, 3), shape: [7, 2, I] };
@@ -61,8 +47,8 @@ describe.each(cases)('deferred initialisation: $name', (c) => {
     const want = ref.stateDict();
     const y = ref.forward(x).output.data;
     sameDicts(c.make(5).stateDict(), want, 'stateDict');
-    same(c.make(5).forward(x).output.data, y, 'forward');
-    same(c.make(5).forward(x, { train: true }).output.data, ref.forward(x, { train: true }).output.data,
+    expectBitEqual(c.make(5).forward(x).output.data, y, 'forward');
+    expectBitEqual(c.make(5).forward(x, { train: true }).output.data, ref.forward(x, { train: true }).output.data,
       'training forward');
     const viaParams = c.make(5);
     const ps = viaParams.parameters();
@@ -71,7 +57,7 @@ describe.each(cases)('deferred initialisation: $name', (c) => {
     if (!c.make(5).bidirectional) {
       const s = c.make(5).createSession();
       const r = ref.createSession();
-      same(s.step(x.data.subarray(0, I)).data, r.step(x.data.subarray(0, I)).data, 'session step');
+      expectBitEqual(s.step(x.data.subarray(0, I)).data, r.step(x.data.subarray(0, I)).data, 'session step');
     }
   });
 

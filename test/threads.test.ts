@@ -7,17 +7,9 @@ import {
   GRU, InitError, LSTM, RNN, WorkerError, init, threadingInfo, type Engine, type ForwardResult,
   type RecurrentLayer,
 } from '../src/index.js';
+import { expectBitEqual, lcg as rnd } from './helpers.js';
 import { splitBatch } from '../src/nn/recurrent.js';
 
-function rnd(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const o = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    o[i] = (a / 2 ** 32) * 2 - 1;
-  }
-  return o;
-}
 
 interface Case {
   name: string;
