@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import type { ForwardResult } from '../src/index.js';
 
 export const fixturesDir = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -87,4 +88,16 @@ export function expectBitEqual(a: ArrayLike<number>, b: ArrayLike<number>, what:
   let diff = 0;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) diff++;
   expect(diff, `${what}: ${diff} of ${a.length} elements differ`).toBe(0);
+}
+
+/** Asserts two forward results (output, hN and cN when present) are the same, shapes and floats bit for bit. */
+export function expectIdentical(a: ForwardResult, b: ForwardResult, what: string): void {
+  for (const k of ['output', 'hN', 'cN'] as const) {
+    const x = a[k];
+    const y = b[k];
+    expect(!!x, `${what} ${k}`).toBe(!!y);
+    if (!x || !y) continue;
+    expect([...x.shape], `${what} ${k} shape`).toEqual([...y.shape]);
+    expectBitEqual(x.data, y.data, `${what} ${k}`);
+  }
 }

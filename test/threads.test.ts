@@ -7,7 +7,7 @@ import {
   GRU, InitError, LSTM, RNN, WorkerError, init, threadingInfo, type Engine, type ForwardResult,
   type RecurrentLayer,
 } from '../src/index.js';
-import { expectBitEqual, lcg as rnd } from './helpers.js';
+import { expectIdentical, lcg as rnd } from './helpers.js';
 import { splitBatch } from '../src/nn/recurrent.js';
 
 
@@ -85,19 +85,6 @@ function run(c: Case): ForwardResult {
   const r = m.forward(x, opts);
   m.dispose();
   return r;
-}
-
-function expectIdentical(a: ForwardResult, b: ForwardResult, what: string): void {
-  for (const k of ['output', 'hN', 'cN'] as const) {
-    const x = a[k];
-    const y = b[k];
-    expect(!!x, `${what} ${k}`).toBe(!!y);
-    if (!x || !y) continue;
-    expect([...x.shape]).toEqual([...y.shape]);
-    let diff = 0;
-    for (let i = 0; i < x.data.length; i++) if (!Object.is(x.data[i], y.data[i])) diff++;
-    expect(diff, `${what} ${k}: ${diff} elements differ`).toBe(0);
-  }
 }
 
 describe('splitBatch', () => {
