@@ -22,9 +22,9 @@ if (CHILD) {
   const mode = process.argv[3];
   const dist = new URL('../dist/', import.meta.url);
   const marks = { start: t0 };
-  if (mode === 'full' || mode === 'core' || mode === 'no-onnx') {
+  if (mode === 'full' || mode === 'full-nowarm' || mode === 'core' || mode === 'no-onnx') {
     let lib;
-    if (mode === 'full') {
+    if (mode === 'full' || mode === 'full-nowarm') {
       lib = await import(new URL('index.js', dist).href);
     } else if (mode === 'no-onnx') {
       // Every module dist/index.js re-exports except io/onnx.js: the import a lazily loaded ONNX module leaves.
@@ -40,7 +40,7 @@ if (CHILD) {
       lib = { init: e.init, LSTM: r.LSTM };
     }
     marks.imported = performance.now();
-    await lib.init();
+    await lib.init(mode === 'full-nowarm' ? { warmUp: false } : {});
     marks.initialized = performance.now();
     const lstm = new lib.LSTM({ inputSize: 32, hiddenSize: 256 });
     marks.model = performance.now();
@@ -129,7 +129,7 @@ if (CHILD) {
   const st = (a) => ({ median: +median(a).toFixed(2), min: +Math.min(...a).toFixed(2), max: +Math.max(...a).toFixed(2),
     runs: a.length });
 
-  const modes = ['full', 'core', 'no-onnx', 'draws', 'protobuf', 'onnx', 'compile-async', 'compile-sync', 'compile-streaming'];
+  const modes = ['full', 'full-nowarm', 'core', 'no-onnx', 'draws', 'protobuf', 'onnx', 'compile-async', 'compile-sync', 'compile-streaming'];
   const rec = { empty: [] };
   for (const m of modes) rec[m] = [];
   wall(['-e', '0']); // warm the file cache
@@ -149,6 +149,11 @@ if (CHILD) {
     afterImportToFirst: of('full', (r) => r.first - r.imported),
     processStartToFirst: of('full', (r) => r.first),
     wall: of('full', (r) => r.wall),
+  };
+  const noWarm = {
+    init: of('full-nowarm', (r) => r.initialized - r.imported),
+    firstForward: of('full-nowarm', (r) => r.first - r.model),
+    afterImportToFirst: of('full-nowarm', (r) => r.first - r.imported),
   };
   const core = {
     import: of('core', (r) => r.imported - r.start),
@@ -184,6 +189,9 @@ if (CHILD) {
   console.log(`  second forward (for comparison)            ${f(full.secondForward)}`);
   console.log(`  after import -> first result               ${f(full.afterImportToFirst)}`);
   console.log(`  process start -> first result              ${f(full.processStartToFirst)}`);
+  console.log(`  without the kernel warm-up (init({ warmUp: false }), interleaved): init ${noWarm.init.median.toFixed(1)} ms, ` +
+    `first forward ${noWarm.firstForward.median.toFixed(1)} ms, after import -> first result ` +
+    `${noWarm.afterImportToFirst.median.toFixed(1)} ms`);
   console.log('  where the import goes:');
   console.log(`    engine.js + recurrent.js only            ${f(core.import)}   (start -> first result ${core.processStartToFirst.median.toFixed(1)} ms)`);
   console.log(`    index.js without io/onnx.js              ${f(noOnnx.import)}   (start -> first result ${noOnnx.processStartToFirst.median.toFixed(1)} ms)`);
@@ -205,7 +213,7 @@ if (CHILD) {
       loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
       config: { runs, workload: 'LSTM({ inputSize: 32, hiddenSize: 256 }), forward on (100, 1, 32)',
         unit: 'ms', marks: 'performance.now() in the child (from process start)' },
-      emptyNode: empty, full, initDraws: draws, core, noOnnx, imports, compile, targets,
+      emptyNode: empty, full, noWarmUp: noWarm, initDraws: draws, core, noOnnx, imports, compile, targets,
     };
     fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
     fs.writeFileSync(path.join(root, 'bench', 'results', 'cold-start.json'), `${JSON.stringify(out, null, 2)}\n`);
