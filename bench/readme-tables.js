@@ -56,13 +56,14 @@ if (d.training?.length) {
 
 if (d.streaming?.length) {
   const sp = ['ort-web', 'ort-node', 'torch'];
-  console.log(row(['streaming, µs per step', 'ours step', 'kernel alone', 'overhead', 'onnxruntime-web',
-    'onnxruntime-node', 'PyTorch']));
-  console.log(row(['---', '---:', '---:', '---:', '---:', '---:', '---:']));
+  console.log(row(['streaming, µs per step', 'ours step', 'overhead', 'step out', 'overhead', 'kernel alone',
+    'onnxruntime-web', 'onnxruntime-node', 'PyTorch']));
+  console.log(row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
   for (const r of d.streaming) {
     const us = (p) => (!p ? '-' : p.skipped ? p.skipped : `${(1000 * p.timing.median).toFixed(1)} (${x(p)})`);
-    console.log(row([`LSTM H${r.hidden} B${r.batch}`, (1000 * r.ours.median).toFixed(1), (1000 * r.kernel.median).toFixed(1),
-      r.overheadUs.toFixed(2), ...sp.map((p) => us(r.peers[p]))]));
+    const out = r.outUs === undefined ? ['-', '-'] : [r.outUs.toFixed(1), r.overheadOutUs.toFixed(2)];
+    console.log(row([`LSTM H${r.hidden} B${r.batch}`, (1000 * r.ours.median).toFixed(1), r.overheadUs.toFixed(2), ...out,
+      (1000 * r.kernel.median).toFixed(1), ...sp.map((p) => us(r.peers[p]))]));
   }
   console.log('');
 }
