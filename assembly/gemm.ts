@@ -139,14 +139,15 @@ function panel12(C: usize, ldc: usize, I0: usize, ldi: usize, nI: i32, b1: usize
       let y0 = seed(i1, 0, q0, l0), y1 = seed(i1, 16, q1, l1), y2 = seed(i1, 32, q2, l2);
       let z0 = seed(i2, 0, q0, l0), z1 = seed(i2, 16, q1, l1), z2 = seed(i2, 32, q2, l2);
       let w = P;
-      for (let k = 0; k < K; k++) {
-        const ka = <usize>k << 2;
-        const s0 = v128.load32_splat(a0 + ka), s1 = v128.load32_splat(a1 + ka), s2 = v128.load32_splat(a2 + ka);
+      let pa = a0, pb = a1, pc = a2;
+      const aEnd = a0 + (<usize>K << 2);
+      while (pa < aEnd) {
+        const s0 = v128.load32_splat(pa), s1 = v128.load32_splat(pb), s2 = v128.load32_splat(pc);
         const w0 = v128.load(w, 0), w1 = v128.load(w, 16), w2 = v128.load(w, 32);
         x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2);
         y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2);
         z0 = madd(s2, w0, z0); z1 = madd(s2, w1, z1); z2 = madd(s2, w2, z2);
-        w += 48;
+        w += 48; pa += 4; pb += 4; pc += 4;
       }
       v128.store(c0, x0, 0); v128.store(c0, x1, 16); v128.store(c0, x2, 32);
       v128.store(c1, y0, 0); v128.store(c1, y1, 16); v128.store(c1, y2, 32);
@@ -160,13 +161,15 @@ function panel12(C: usize, ldc: usize, I0: usize, ldi: usize, nI: i32, b1: usize
     let x0 = seed(i0, 0, q0, l0), x1 = seed(i0, 16, q1, l1), x2 = seed(i0, 32, q2, l2);
     let y0 = seed(i1, 0, q0, l0), y1 = seed(i1, 16, q1, l1), y2 = seed(i1, 32, q2, l2);
     let w = P;
-    for (let k = 0; k < K; k++) {
-      const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-      const s1 = v128.load32_splat(a1 + (<usize>k << 2));
+    let pa = a0, pb = a1;
+    const aEnd = a0 + (<usize>K << 2);
+    while (pa < aEnd) {
+      const s0 = v128.load32_splat(pa);
+      const s1 = v128.load32_splat(pb);
       const w0 = v128.load(w, 0), w1 = v128.load(w, 16), w2 = v128.load(w, 32);
       x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2);
       y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2);
-      w += 48;
+      w += 48; pa += 4; pb += 4;
     }
     v128.store(c0, x0, 0); v128.store(c0, x1, 16); v128.store(c0, x2, 32);
     v128.store(c1, y0, 0); v128.store(c1, y1, 16); v128.store(c1, y2, 32);

@@ -79,14 +79,15 @@ function step3(hn: usize, gs: usize, ns: usize, gx: usize, hp: usize, ldh: i32, 
       let y0 = f32x4.add(q0, v128.load(g1)), y1 = f32x4.add(q1, v128.load(g1, 16)), y2 = q2;
       let z0 = f32x4.add(q0, v128.load(g2)), z1 = f32x4.add(q1, v128.load(g2, 16)), z2 = q2;
       let w = Wp;
-      for (let k = 0; k < K; k++) {
-        const ka = <usize>k << 2;
-        const s0 = v128.load32_splat(a0 + ka), s1 = v128.load32_splat(a1 + ka), s2 = v128.load32_splat(a2 + ka);
+      let pa = a0, pb = a1, pc = a2;
+      const aEnd = a0 + (<usize>K << 2);
+      while (pa < aEnd) {
+        const s0 = v128.load32_splat(pa), s1 = v128.load32_splat(pb), s2 = v128.load32_splat(pc);
         const w0 = v128.load(w, 0), w1 = v128.load(w, 16), w2 = v128.load(w, 32);
         x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2);
         y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2);
         z0 = madd(s2, w0, z0); z1 = madd(s2, w1, z1); z2 = madd(s2, w2, z2);
-        w += 48;
+        w += 48; pa += 4; pb += 4; pc += 4;
       }
       const u0 = <usize>m * rowH + offU, u1 = u0 + rowH, u2 = u1 + rowH;
       cell(x0, x1, x2, v128.load(g0, 32), hp + u0, hn + u0, gs ? g0 : 0, ns ? ns + u0 : 0);

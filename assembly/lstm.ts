@@ -57,13 +57,15 @@ function step(rn: usize, ldr: i32, cn: usize, gs: usize, gx: usize, hp: usize, l
       let x0 = v128.load(g0), x1 = v128.load(g0, 16), x2 = v128.load(g0, 32), x3 = v128.load(g0, 48);
       let y0 = v128.load(g1), y1 = v128.load(g1, 16), y2 = v128.load(g1, 32), y3 = v128.load(g1, 48);
       let w = Wp;
-      for (let k = 0; k < K; k++) {
-        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-        const s1 = v128.load32_splat(a1 + (<usize>k << 2));
+      let pa = a0, pb = a1;
+      const aEnd = a0 + (<usize>K << 2);
+      while (pa < aEnd) {
+        const s0 = v128.load32_splat(pa);
+        const s1 = v128.load32_splat(pb);
         const w0 = v128.load(w, 0), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
         x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2); x3 = madd(s0, w3, x3);
         y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2); y3 = madd(s1, w3, y3);
-        w += 64;
+        w += 64; pa += 4; pb += 4;
       }
       const c0 = <usize>b * rowC + offU, c1 = c0 + rowC, r0 = rn + <usize>b * rowR + offU;
       cell(x0, x1, x2, x3, cp + c0, cn + c0, r0, gs ? g0 : 0);

@@ -40,13 +40,15 @@ function step(hn: usize, gx: usize, hp: usize, ld: i32, W: usize, K: i32, B: i32
       let x0 = v128.load(g0), x1 = v128.load(g0, 16), x2 = v128.load(g0, 32), x3 = v128.load(g0, 48);
       let y0 = v128.load(g1), y1 = v128.load(g1, 16), y2 = v128.load(g1, 32), y3 = v128.load(g1, 48);
       let w = Wp;
-      for (let k = 0; k < K; k++) {
-        const s0 = v128.load32_splat(a0 + (<usize>k << 2));
-        const s1 = v128.load32_splat(a1 + (<usize>k << 2));
+      let pa = a0, pb = a1;
+      const aEnd = a0 + (<usize>K << 2);
+      while (pa < aEnd) {
+        const s0 = v128.load32_splat(pa);
+        const s1 = v128.load32_splat(pb);
         const w0 = v128.load(w, 0), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
         x0 = madd(s0, w0, x0); x1 = madd(s0, w1, x1); x2 = madd(s0, w2, x2); x3 = madd(s0, w3, x3);
         y0 = madd(s1, w0, y0); y1 = madd(s1, w1, y1); y2 = madd(s1, w2, y2); y3 = madd(s1, w3, y3);
-        w += 64;
+        w += 64; pa += 4; pb += 4;
       }
       const h0 = hn + <usize>b * row + off, h1 = h0 + row;
       v128.store(h0, actCell(x0, act)); v128.store(h0, actCell(x1, act), 16);
