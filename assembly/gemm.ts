@@ -230,10 +230,12 @@ export function gemm_forward(C: usize, ldc: i32, A: usize, lda: i32, Bp: usize, 
 
 /**
  * Rows of A per block of gemm_forward: every panel runs over one block before the next, so the block's rows stay
- * in L1 while each panel streams past them; A read once per panel instead left L1 past ~40 rows at K = 256 and the
- * product dropped from 33 to 21-24 GFLOP/s (relaxed build, this Xeon). A multiple of 6, so that the 2-row tiles of
- * 16-wide panels and the 3-row tiles of 12-wide ones pair the same rows as without blocks and every sum is the
- * same bit for bit.
+ * in L1 while each panel streams past them, and a panel pass touches at most C_BLOCK_BYTES of C. The C limit is
+ * what pays: with K = 32 and C rows 1-4 KiB apart (the input projection over a 100-step batch-32 call, 3200 rows)
+ * a pass over all rows touched one page of C per row, and blocks took it from 12 to 17 GFLOP/s (relaxed build,
+ * 2026-12-03 Xeon); at K = 256 the A limit alone measured no change (0.99-1.01x), kept as the bound for long
+ * rows. A multiple of 6, so that the 2-row tiles of 16-wide panels and the 3-row tiles of 12-wide ones pair the
+ * same rows as without blocks and every sum is the same bit for bit.
  */
 // @ts-ignore: decorator
 @inline function gemmRowBlock(K: i32, ldc: i32): i32 {
