@@ -36,12 +36,17 @@ async function main(): Promise<void> {
   const rows = [simd, ...(relaxed ? [relaxed] : [])].flatMap((r) =>
     r.variants.map((v) => [
       `${r.flavour === 'simd' ? 'f32x4 mul+add' : 'relaxed_madd'} / ${v.name}`, v.msMin.toFixed(2),
-      v.gflops.toFixed(1), v.gflopsMedian.toFixed(1), v.name === r.best ? '<- peak' : v.probe ? '(probe)' : '',
+      v.gflops.toFixed(1), v.gflopsMedian.toFixed(1),
+      v.name === r.best ? '<- peak' : v.name === r.tile.best ? '<- tile ceiling' : v.probe ? '(probe)' : '',
     ]));
   console.log('\n== bench/peak: WebAssembly SIMD multiply-add peak, one core (8 flops per f32x4 multiply-add) ==');
   console.log(table(['kernel', 'ms (best)', 'GFLOP/s (best)', 'GFLOP/s (median)', ''], rows));
   console.log(`peak: ${simd.gflops.toFixed(1)} GFLOP/s (f32x4 mul+add)` +
     (relaxed ? `, ${relaxed.gflops.toFixed(1)} GFLOP/s (relaxed_madd)` : ''));
+  const ceil = (r: PeakResult): string => `${r.tile.gflops.toFixed(1)} GFLOP/s (${r.tile.best}, ` +
+    `${(100 * r.tile.fractionOfPeak).toFixed(0)}% of the peak)`;
+  console.log(`tile ceiling (the kernels' register tiles alone, panel in L1): ${ceil(simd)} plain` +
+    (relaxed ? `, ${ceil(relaxed)} relaxed` : ''));
   const record = {
     ...machine(),
     runId: process.env.RNN_BENCH_RUN ?? null,

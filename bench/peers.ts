@@ -23,7 +23,7 @@ import { pathToFileURL } from 'node:url';
 import {
   exportOnnx, getEngine, GRU, init, SGD, writeSafetensors, type RecurrentLayer, type Tensor,
 } from '../dist/index.js';
-import { round } from './peak-lib.js';
+import { measurePeak, round, type Flavour, type PeakResult } from './peak-lib.js';
 import { arg, batchSel, cellsSel, hiddenSel, I, listArg, makeModel, selectionFiltered, T, workloads }
   from './workloads.js';
 import {
@@ -364,6 +364,9 @@ interface ReadFloor { wHhBytes: number; ms: Timing; oursOverFloor: number; gbps:
 interface FwdRow {
   cell: string; hidden: number; batch: number; flops: number; ours: Timing; peers: Record<string, PeerResult>;
   floor?: ReadFloor;
+  /** Batch 32: GFLOP/s over this run's SIMD peak and over its tile ceiling (see main). */
+  fractionOfPeak?: number;
+  fractionOfTile?: number;
 }
 
 async function forward(env: Env): Promise<FwdRow[]> {
@@ -929,7 +932,24 @@ async function main(): Promise<void> {
     sections[name] = round((performance.now() - s) / 1000, 1);
     return r;
   };
+  // The batch-32 fraction of peak against bench/peak's kernels for our build's flavour, measured in this run just
+  // before and just after the forward section (the fastest run of either): a peak taken minutes apart from the
+  // forwards meets another spell of this shared machine.
+  const peakFile = path.join(ROOT, 'bench', '.build', engine.flavour === 'relaxed' ? 'peak-relaxed.wasm' : 'peak.wasm');
+  const peaks: PeakResult[] = [];
+  const measurePeaks = async (): Promise<void> => {
+    if (doForward && fs.existsSync(peakFile)) peaks.push(await measurePeak(peakFile, engine.flavour as Flavour));
+  };
+  await measurePeaks();
   const fwd = doForward ? await timed('forward', () => forward(env)) : [];
+  await measurePeaks();
+  const peak = peaks.length ? Math.max(...peaks.map((p) => p.gflops)) : 0;
+  const tileCeiling = peaks.length ? Math.max(...peaks.map((p) => p.tile.gflops)) : 0;
+  for (const r of fwd) {
+    if (r.batch !== 32 || !peak) continue;
+    r.fractionOfPeak = round(r.ours.gflops / peak, 4);
+    r.fractionOfTile = round(r.ours.gflops / tileCeiling, 4);
+  }
   const stream = doStream ? await timed('streaming', () => streaming(env)) : [];
   const coldRes = doCold ? await timed('cold', cold) : {};
   const train = doTrain ? await timed('training', () => training(env)) : [];
@@ -944,6 +964,16 @@ async function main(): Promise<void> {
       ...fwdPeers.flatMap((p) => [cellText(r.peers[p]), xText(r.peers[p])]),
       Math.max(...Object.values(r.peers).map((p) => p.check?.maxAbsDiff ?? 0)).toExponential(1),
     ])));
+  }
+  const fp = fwd.filter((r) => r.fractionOfPeak !== undefined);
+  if (fp.length) {
+    console.log(`\nbatch 32, fraction of the ${engine.flavour} SIMD peak measured before and after the forwards ` +
+      `(${peaks.map((p) => p.gflops.toFixed(1)).join(' and ')} GFLOP/s, the higher counts) and of the tile ceiling ` +
+      `(the kernels' register tiles alone, panel in L1: ${peaks.map((p) => `${p.tile.gflops.toFixed(1)} ` +
+      `(${p.tile.best})`).join(' and ')})`);
+    console.log(table(['workload', 'ours GFLOP/s', 'of peak', 'of tile ceiling'], fp.map((r) => [
+      `${r.cell} H${r.hidden} B${r.batch}`, fmt(r.ours.gflops, 1), `${(100 * r.fractionOfPeak!).toFixed(0)}%`,
+      `${(100 * r.fractionOfTile!).toFixed(0)}%`])));
   }
   const fl = fwd.filter((r) => r.floor);
   if (fl.length) {
@@ -994,6 +1024,11 @@ async function main(): Promise<void> {
     if (r.peers['ort-web']) targets.push({ what: `forward ${l} vs onnxruntime-web`, value: w, goal: '>= 1.5x', ok: w !== null && w >= 1.5 });
     const n = sp(r.peers['ort-node']);
     if (r.batch === 1 && r.peers['ort-node']) targets.push({ what: `forward ${l} vs onnxruntime-node`, value: n, goal: '>= 0.8x', ok: n !== null && n >= 0.8 });
+    if (r.fractionOfPeak !== undefined && r.hidden >= 256) {
+      targets.push({ what: `forward ${l} fraction of the SIMD peak (${r.ours.gflops.toFixed(1)} of ${peak.toFixed(1)} ` +
+        `GFLOP/s; ${(100 * r.fractionOfTile!).toFixed(0)}% of the tile ceiling, ${tileCeiling.toFixed(1)})`,
+      value: r.fractionOfPeak, goal: '>= 75%', ok: r.fractionOfPeak >= 0.75 });
+    }
   }
   for (const r of train) {
     const l = `${r.cell} H${r.hidden} B${r.batch}`;
@@ -1027,7 +1062,8 @@ async function main(): Promise<void> {
   if (targets.length) {
     console.log('\ntargets');
     for (const t of targets) {
-      const v = t.value === null ? 'not measured' : t.goal.includes('x') ? `${t.value.toFixed(2)}x`
+      const v = t.value === null ? 'not measured' : t.goal.includes('%') ? `${(100 * t.value).toFixed(1)}%`
+        : t.goal.includes('x') ? `${t.value.toFixed(2)}x`
         : `${fmt(t.value, 2)}${t.goal.includes('us') ? ' us' : ' ms'}`;
       console.log(`  ${t.ok ? 'ok  ' : 'MISS'} ${t.what}: ${v} (goal ${t.goal})${t.note ? `; ${t.note}` : ''}`);
     }
@@ -1046,6 +1082,9 @@ async function main(): Promise<void> {
       threads: 'one: onnxruntime-web numThreads 1, onnxruntime-node intra/inter-op 1, torch.set_num_threads(1), ' +
         'tfjs wasm without multithread support',
     },
+    peak: peaks.length ? { flavour: engine.flavour, gflops: peak, tileGflops: tileCeiling,
+      runs: peaks.map((p, i) => ({ when: i === 0 ? 'before forward' : 'after forward', gflops: p.gflops, best: p.best,
+        tile: p.tile })) } : null,
     forward: fwd, streaming: stream, coldStart: coldRes, training: train, targets,
     durationS: round((performance.now() - t0) / 1000, 1), sectionsS: sections,
   };

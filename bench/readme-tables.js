@@ -30,6 +30,20 @@ for (const r of d.forward) {
 const diffs = d.forward.flatMap((r) => Object.values(r.peers).map((p) => p.check?.maxAbsDiff ?? 0));
 console.log(`\nforward max |diff| over every peer and workload: ${Math.max(...diffs).toExponential(1)}\n`);
 
+const fp = d.forward.filter((r) => r.fractionOfPeak != null);
+if (fp.length && d.peak) {
+  console.log(`batch 32 vs the ${d.peak.flavour} peak of this run (${d.peak.runs.map((p) => `${p.gflops.toFixed(1)} ` +
+    `${p.when}`).join(', ')}; the higher counts) and its tile ceiling (${d.peak.runs.map((p) =>
+    `${p.tile.gflops.toFixed(1)} ${p.tile.best}`).join(', ')}):\n`);
+  console.log(row(['batch-32 workload', 'ours GFLOP/s', 'of peak', 'of tile ceiling']));
+  console.log(row(['---', '---:', '---:', '---:']));
+  for (const r of fp) {
+    console.log(row([label(r), r.ours.gflops.toFixed(1), `${(100 * r.fractionOfPeak).toFixed(0)}%`,
+      `${(100 * r.fractionOfTile).toFixed(0)}%`]));
+  }
+  console.log('');
+}
+
 const fl = d.forward.filter((r) => r.floor);
 if (fl.length) {
   console.log(row(['batch-1 workload', 'W_hh bytes', 'read floor ms (GB/s)', 'ours / floor',
@@ -83,4 +97,6 @@ if (c.ours) {
 const t = d.targets ?? [];
 const miss = t.filter((q) => !q.ok);
 console.log(`targets: ${t.length - miss.length} of ${t.length} met; missed:`);
-for (const q of miss) console.log(`  ${q.what}: ${q.value === null ? 'not measured' : q.value.toFixed(2)} (goal ${q.goal})`);
+const val = (q) => (q.value === null ? 'not measured' : q.goal.includes('%') ? `${(100 * q.value).toFixed(0)}%`
+  : q.value.toFixed(2));
+for (const q of miss) console.log(`  ${q.what}: ${val(q)} (goal ${q.goal})`);

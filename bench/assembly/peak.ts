@@ -11,6 +11,10 @@
 //  - peak_load8 (load8): acc_i += load(p + 16 i) * s over 8 accumulators: the shape of a GEMM inner loop
 //    (acc += panel * splat), re-reading the same 128 bytes (L1 only). 12 would not fit: V8 schedules all the
 //    loads first and spills.
+// And the tile ceiling, not candidates for the peak: the register tiles of assembly/gemm.ts (panel16's 2 x 16,
+// panel12's relaxed 3 x 12) as loops of their own over an L1-resident panel, nothing else in them (no bias, no
+// store, no gate math): what V8's code for the kernels' inner loop reaches on this machine, so a kernel's
+// fraction of it says how much is lost around the loop and its fraction of the peak what the loop itself costs.
 
 // @ts-ignore: decorator
 @inline function fma(a: v128, b: v128, c: v128): v128 {
@@ -93,4 +97,60 @@ export function stream_read(p: usize, bytes: usize): f32 {
   }
   const s = v128.or(v128.or(v128.or(a0, a1), v128.or(a2, a3)), v128.or(a4, a5));
   return f32x4.extract_lane(s, 0);
+}
+
+// The tiles' operands: rows of A (1 KiB apart, as an H256 state) and a K x NR panel after them, in L1.
+const TILE_K: i32 = 256;
+
+// @ts-ignore: decorator
+@inline function fillTile(p: usize, floats: i32, seed: f32): void {
+  // Small values: 10^8 multiply-adds per accumulator stay far from overflow and from subnormals.
+  for (let i = 0; i < floats; i++) store<f32>(p + (<usize>i << 2), 1e-3 + <f32>(i % 61) * 1e-5 + seed * 1e-6);
+}
+
+/** n multiply-add iterations of panel16's 2 x 16 tile (8 accumulators, 2 splats, 4 panel loads per k). */
+export function peak_tile2x16(n: i32, seed: f32, p: usize): f32 {
+  const a0 = p, a1 = p + 1024, P = p + 2048;
+  fillTile(p, 512 + TILE_K * 16, seed);
+  let x0 = f32x4.splat(0), x1 = x0, x2 = x0, x3 = x0, y0 = x0, y1 = x0, y2 = x0, y3 = x0;
+  for (let r = 0; r < n; r += TILE_K) {
+    // The loop of panel16 (and of lstm.ts' step): A pointers stepped, the panel read in order.
+    let w = P, pa = a0, pb = a1;
+    const aEnd = a0 + (<usize>TILE_K << 2);
+    while (pa < aEnd) {
+      const s0 = v128.load32_splat(pa);
+      const s1 = v128.load32_splat(pb);
+      const w0 = v128.load(w, 0), w1 = v128.load(w, 16), w2 = v128.load(w, 32), w3 = v128.load(w, 48);
+      x0 = fma(s0, w0, x0); x1 = fma(s0, w1, x1); x2 = fma(s0, w2, x2); x3 = fma(s0, w3, x3);
+      y0 = fma(s1, w0, y0); y1 = fma(s1, w1, y1); y2 = fma(s1, w2, y2); y3 = fma(s1, w3, y3);
+      w += 64; pa += 4; pb += 4;
+    }
+  }
+  const t = f32x4.add(f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3)), f32x4.add(f32x4.add(y0, y1), f32x4.add(y2, y3)));
+  return f32x4.extract_lane(t, 0) + f32x4.extract_lane(t, 1) + f32x4.extract_lane(t, 2) + f32x4.extract_lane(t, 3);
+}
+
+/**
+ * n iterations of panel12's relaxed 3 x 12 tile (9 accumulators, 3 splats, 3 panel loads: 15 registers). Only
+ * the relaxed build runs it in the kernels (mul + add needs a temporary, which would spill).
+ */
+export function peak_tile3x12(n: i32, seed: f32, p: usize): f32 {
+  const a0 = p, a1 = p + 1024, a2 = p + 2048, P = p + 3072;
+  fillTile(p, 768 + TILE_K * 12, seed);
+  let x0 = f32x4.splat(0), x1 = x0, x2 = x0, y0 = x0, y1 = x0, y2 = x0, z0 = x0, z1 = x0, z2 = x0;
+  for (let r = 0; r < n; r += TILE_K) {
+    let w = P, pa = a0, pb = a1, pc = a2;
+    const aEnd = a0 + (<usize>TILE_K << 2);
+    while (pa < aEnd) {
+      const s0 = v128.load32_splat(pa), s1 = v128.load32_splat(pb), s2 = v128.load32_splat(pc);
+      const w0 = v128.load(w, 0), w1 = v128.load(w, 16), w2 = v128.load(w, 32);
+      x0 = fma(s0, w0, x0); x1 = fma(s0, w1, x1); x2 = fma(s0, w2, x2);
+      y0 = fma(s1, w0, y0); y1 = fma(s1, w1, y1); y2 = fma(s1, w2, y2);
+      z0 = fma(s2, w0, z0); z1 = fma(s2, w1, z1); z2 = fma(s2, w2, z2);
+      w += 48; pa += 4; pb += 4; pc += 4;
+    }
+  }
+  const t = f32x4.add(f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, y0)), f32x4.add(f32x4.add(y1, y2), z0));
+  const u = f32x4.add(t, f32x4.add(z1, z2));
+  return f32x4.extract_lane(u, 0) + f32x4.extract_lane(u, 1) + f32x4.extract_lane(u, 2) + f32x4.extract_lane(u, 3);
 }
