@@ -284,7 +284,14 @@ interface PeerResult {
 
 // ---------------------------------------------------------------------------------------------------------------
 
+/** bench/assembly/peak.ts' chain12 and tile kernels of our flavour, for the batch-32 fraction of peak. */
+interface PeakKernels {
+  /** One call of about 20 ms of each: returns its flops (the kernel's own count). */
+  chain: () => number; tile: () => number; chainFlops: number; tileFlops: number; tileName: string;
+}
+
 interface Env {
+  peakKernels?: PeakKernels;
   /** steps x reading `bytes` once (bench/assembly/peak.ts' stream_read), for the batch-1 read floor. */
   readFloor?: (bytes: number, steps: number) => number;
   ortWeb?: Any;
@@ -295,8 +302,33 @@ interface Env {
   notes: string[];
 }
 
-async function setup(): Promise<Env> {
+/** bench/peak's chain12 and the flavour's widest kernel tile, each calibrated to about 20 ms per call. */
+async function peakKernels(flavour: string): Promise<PeakKernels | undefined> {
+  const file = path.join(ROOT, 'bench', '.build', flavour === 'relaxed' ? 'peak-relaxed.wasm' : 'peak.wasm');
+  if (!fs.existsSync(file)) return undefined;
+  const { instance } = await WebAssembly.instantiate(fs.readFileSync(file));
+  type F = (n: number, seed: number, p: number) => number;
+  const ex = instance.exports as Record<string, F>;
+  const tileName = flavour === 'relaxed' ? 'tile3x12' : 'tile2x16';
+  let sink = 0;
+  const make = (f: F, madds: number, step: number): [() => number, number] => {
+    for (let i = 0; i < 10; i++) sink += f(20_480, 1, 1024); // past V8's tier-up
+    const t0 = performance.now();
+    sink += f(1_024_000, 1, 1024);
+    const ms = Math.max(performance.now() - t0, 1e-3);
+    const n = Math.max(step, Math.round((1_024_000 * 20) / ms / step) * step);
+    if (!Number.isFinite(sink)) throw new Error('peak kernel returned a non-finite sum');
+    return [() => f(n, 1, 1024), n * madds * 8];
+  };
+  const [chain, chainFlops] = make(ex.peak_chain!, 12, 1);
+  const [tile, tileFlops] = make(ex[flavour === 'relaxed' ? 'peak_tile3x12' : 'peak_tile2x16']!,
+    flavour === 'relaxed' ? 9 : 8, 256);
+  return { chain, tile, chainFlops, tileFlops, tileName };
+}
+
+async function setup(flavour: string): Promise<Env> {
   const env: Env = { versions: {}, notes: [] };
+  env.peakKernels = await peakKernels(flavour);
   const peakWasm = path.join(ROOT, 'bench', '.build', 'peak.wasm');
   if (fs.existsSync(peakWasm)) {
     // Its own memory: the largest W_hh of the workloads (LSTM H512, 4 MiB) after a 64 KiB page of the kernels'.
@@ -361,12 +393,20 @@ function ortOptions(which: 'web' | 'node'): Record<string, unknown> {
  */
 interface ReadFloor { wHhBytes: number; ms: Timing; oursOverFloor: number; gbps: number; goalMs?: number }
 
+/**
+ * Batch 32: ours against bench/peak's kernels timed alternately with it (as the read floor), so both sides of a
+ * round meet the same spell of this shared machine: the fraction is ours' GFLOP/s over the kernel's, the median
+ * over rounds of their ratio.
+ */
+interface LocalPeak { peakGflops: number; fractionOfPeak: number; tileGflops: number; fractionOfTile: number }
+
 interface FwdRow {
   cell: string; hidden: number; batch: number; flops: number; ours: Timing; peers: Record<string, PeerResult>;
   floor?: ReadFloor;
   /** Batch 32: GFLOP/s over this run's SIMD peak and over its tile ceiling (see main). */
   fractionOfPeak?: number;
   fractionOfTile?: number;
+  local?: LocalPeak;
 }
 
 async function forward(env: Env): Promise<FwdRow[]> {
@@ -467,15 +507,31 @@ async function forward(env: Env): Promise<FwdRow[]> {
       floor = { wHhBytes: bytes, ms, oursOverFloor: round(1 / speedup(pair), 3),
         gbps: round((T * bytes) / ms.median / 1e6, 1), ...(web ? { goalMs: round(web.median / 1.5, 4) } : {}) };
     }
+    let local: LocalPeak | undefined;
+    const pk = env.peakKernels;
+    if (B === 32 && pk) {
+      const fwdRun = runner(() => base.forward(x));
+      const pc = await alternate(fwdRun, runner(pk.chain));
+      const pt = await alternate(fwdRun, runner(pk.tile));
+      local = {
+        peakGflops: round(pk.chainFlops / stats(pc.peer).median / 1e6, 2),
+        fractionOfPeak: round((flops / pk.chainFlops) * speedup(pc), 4),
+        tileGflops: round(pk.tileFlops / stats(pt.peer).median / 1e6, 2),
+        fractionOfTile: round((flops / pk.tileFlops) * speedup(pt), 4),
+      };
+    }
     base.dispose();
     const row: FwdRow = { cell: c.name, hidden: H, batch: B, flops, ours: timing(stats(oursAll), flops), peers,
-      ...(floor ? { floor } : {}) };
+      ...(floor ? { floor } : {}), ...(local ? { local } : {}) };
     rows.push(row);
     console.log(`  ${label}: ours ${fmt(row.ours.median, 3)} ms; ` + peersSel.map((p) => {
       const r = peers[p]!;
       return `${p} ${r.timing ? `${fmt(r.timing.median, 3)} ms (${fmt(r.speedup!, 2)}x)` : r.skipped ?? 'failed'}`;
     }).join(', ') + (floor ? `; read floor ${fmt(floor.ms.median, 3)} ms (${floor.gbps} GB/s, ours at ` +
-      `${fmt(floor.oursOverFloor, 2)}x it${floor.goalMs ? `; 1.5x onnxruntime-web asks ${fmt(floor.goalMs, 3)} ms` : ''})` : ''));
+      `${fmt(floor.oursOverFloor, 2)}x it${floor.goalMs ? `; 1.5x onnxruntime-web asks ${fmt(floor.goalMs, 3)} ms` : ''})` : '') +
+      (local ? `; alternating with the peak kernel ${(100 * local.fractionOfPeak).toFixed(0)}% of its ` +
+        `${local.peakGflops.toFixed(1)} GFLOP/s, with the tile ${(100 * local.fractionOfTile).toFixed(0)}% of ` +
+        `${local.tileGflops.toFixed(1)}` : ''));
   }
   return rows;
 }
@@ -920,7 +976,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const loadavgStart = os.loadavg().map((x) => round(x, 2));
   const engine = await init({ simd: flavourArg, threads: 1 }); // the targets are single-threaded
-  const env = await setup();
+  const env = await setup(engine.flavour);
   console.log(`bench/peers: ours (wasm '${engine.flavour}') vs ${peersSel.map((p) => p === 'torch'
     ? `torch ${env.versions.torch}` : p === 'tfjs' ? `tfjs ${env.versions['@tensorflow/tfjs']} wasm`
       : `${p} ${env.versions[p === 'ort-web' ? 'onnxruntime-web' : 'onnxruntime-node']}`).join(', ')}`);
@@ -971,9 +1027,13 @@ async function main(): Promise<void> {
       `(${peaks.map((p) => p.gflops.toFixed(1)).join(' and ')} GFLOP/s, the higher counts) and of the tile ceiling ` +
       `(the kernels' register tiles alone, panel in L1: ${peaks.map((p) => `${p.tile.gflops.toFixed(1)} ` +
       `(${p.tile.best})`).join(' and ')})`);
-    console.log(table(['workload', 'ours GFLOP/s', 'of peak', 'of tile ceiling'], fp.map((r) => [
-      `${r.cell} H${r.hidden} B${r.batch}`, fmt(r.ours.gflops, 1), `${(100 * r.fractionOfPeak!).toFixed(0)}%`,
-      `${(100 * r.fractionOfTile!).toFixed(0)}%`])));
+    console.log('and timed alternately with the peak kernel and with the tile (median over rounds of the ratio; judged)');
+    const pc = (v: number | undefined): string => (v === undefined ? '-' : `${(100 * v).toFixed(0)}%`);
+    console.log(table(['workload', 'ours GFLOP/s', 'of peak', 'of tile ceiling', 'alternating: peak GFLOP/s',
+      'of it', 'tile GFLOP/s', 'of it'], fp.map((r) => [
+      `${r.cell} H${r.hidden} B${r.batch}`, fmt(r.ours.gflops, 1), pc(r.fractionOfPeak), pc(r.fractionOfTile),
+      r.local ? r.local.peakGflops.toFixed(1) : '-', pc(r.local?.fractionOfPeak),
+      r.local ? r.local.tileGflops.toFixed(1) : '-', pc(r.local?.fractionOfTile)])));
   }
   const fl = fwd.filter((r) => r.floor);
   if (fl.length) {
@@ -1024,10 +1084,13 @@ async function main(): Promise<void> {
     if (r.peers['ort-web']) targets.push({ what: `forward ${l} vs onnxruntime-web`, value: w, goal: '>= 1.5x', ok: w !== null && w >= 1.5 });
     const n = sp(r.peers['ort-node']);
     if (r.batch === 1 && r.peers['ort-node']) targets.push({ what: `forward ${l} vs onnxruntime-node`, value: n, goal: '>= 0.8x', ok: n !== null && n >= 0.8 });
-    if (r.fractionOfPeak !== undefined && r.hidden >= 256) {
-      targets.push({ what: `forward ${l} fraction of the SIMD peak (${r.ours.gflops.toFixed(1)} of ${peak.toFixed(1)} ` +
-        `GFLOP/s; ${(100 * r.fractionOfTile!).toFixed(0)}% of the tile ceiling, ${tileCeiling.toFixed(1)})`,
-      value: r.fractionOfPeak, goal: '>= 75%', ok: r.fractionOfPeak >= 0.75 });
+    // Judged on the alternating measurement (same spell on both sides); the fraction of the run's fastest peak
+    // (before/after the forwards) is in the text.
+    if (r.local && r.hidden >= 256) {
+      targets.push({ what: `forward ${l} fraction of the SIMD peak, timed alternately with it (peak ` +
+        `${r.local.peakGflops.toFixed(1)} GFLOP/s there; ${(100 * r.local.fractionOfTile).toFixed(0)}% of the tile; ` +
+        `${(100 * r.fractionOfPeak!).toFixed(0)}% of the run's fastest peak, ${peak.toFixed(1)})`,
+      value: r.local.fractionOfPeak, goal: '>= 75%', ok: r.local.fractionOfPeak >= 0.75 });
     }
   }
   for (const r of train) {

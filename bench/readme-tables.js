@@ -35,11 +35,14 @@ if (fp.length && d.peak) {
   console.log(`batch 32 vs the ${d.peak.flavour} peak of this run (${d.peak.runs.map((p) => `${p.gflops.toFixed(1)} ` +
     `${p.when}`).join(', ')}; the higher counts) and its tile ceiling (${d.peak.runs.map((p) =>
     `${p.tile.gflops.toFixed(1)} ${p.tile.best}`).join(', ')}):\n`);
-  console.log(row(['batch-32 workload', 'ours GFLOP/s', 'of peak', 'of tile ceiling']));
-  console.log(row(['---', '---:', '---:', '---:']));
+  const pc = (v) => (v == null ? '-' : `${(100 * v).toFixed(0)}%`);
+  console.log(row(['batch-32 workload', 'ours GFLOP/s', 'of peak', 'of tile ceiling', 'alternating: peak GFLOP/s',
+    'of it', 'tile GFLOP/s', 'of it']));
+  console.log(row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
   for (const r of fp) {
-    console.log(row([label(r), r.ours.gflops.toFixed(1), `${(100 * r.fractionOfPeak).toFixed(0)}%`,
-      `${(100 * r.fractionOfTile).toFixed(0)}%`]));
+    console.log(row([label(r), r.ours.gflops.toFixed(1), pc(r.fractionOfPeak), pc(r.fractionOfTile),
+      r.local ? r.local.peakGflops.toFixed(1) : '-', pc(r.local?.fractionOfPeak),
+      r.local ? r.local.tileGflops.toFixed(1) : '-', pc(r.local?.fractionOfTile)]));
   }
   console.log('');
 }
