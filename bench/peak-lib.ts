@@ -88,7 +88,8 @@ export async function measurePeak(wasmFile: string, flavour: Flavour, runs = 21,
     const ms = times[times.length >> 1]!;
     const best = times[0]!;
     variants.push({
-      name: v.name, description: v.description, probe: !!v.probe, tile: !!v.tile, maddsPerIter: v.madds, iterations: n, runs,
+      name: v.name, description: v.description, probe: !!v.probe, tile: !!v.tile, maddsPerIter: v.madds,
+      iterations: n, runs,
       msMedian: round(ms, 3), msMin: round(best, 3), gflops: round((n * v.madds * 8) / best / 1e6, 2),
       gflopsMedian: round((n * v.madds * 8) / ms / 1e6, 2),
     });

@@ -286,8 +286,10 @@ interface PeerResult {
 
 /** bench/assembly/peak.ts' chain12 and tile kernels of our flavour, for the batch-32 fraction of peak. */
 interface PeakKernels {
-  /** One call of about 20 ms of each: returns its flops (the kernel's own count). */
-  chain: () => number; tile: () => number; chainFlops: number; tileFlops: number; tileName: string;
+  /** One call of about 20 ms of each (its result is the kernel's sum); the flops of one call. */
+  chain: () => number; tile: () => number; chainFlops: number; tileFlops: number;
+  /** bench/peak's name of the tile variant. */
+  tileName: string;
 }
 
 interface Env {
@@ -398,7 +400,9 @@ interface ReadFloor { wHhBytes: number; ms: Timing; oursOverFloor: number; gbps:
  * round meet the same spell of this shared machine: the fraction is ours' GFLOP/s over the kernel's, the median
  * over rounds of their ratio.
  */
-interface LocalPeak { peakGflops: number; fractionOfPeak: number; tileGflops: number; fractionOfTile: number }
+interface LocalPeak {
+  peakGflops: number; fractionOfPeak: number; tile: string; tileGflops: number; fractionOfTile: number;
+}
 
 interface FwdRow {
   cell: string; hidden: number; batch: number; flops: number; ours: Timing; peers: Record<string, PeerResult>;
@@ -516,6 +520,7 @@ async function forward(env: Env): Promise<FwdRow[]> {
       local = {
         peakGflops: round(pk.chainFlops / stats(pc.peer).median / 1e6, 2),
         fractionOfPeak: round((flops / pk.chainFlops) * speedup(pc), 4),
+        tile: pk.tileName,
         tileGflops: round(pk.tileFlops / stats(pt.peer).median / 1e6, 2),
         fractionOfTile: round((flops / pk.tileFlops) * speedup(pt), 4),
       };

@@ -1,6 +1,6 @@
 // Prints the README's performance tables (markdown) from a bench/peers result file: forward, the batch-32
-// fraction of peak, the batch-1 read floor, training, streaming, cold start, and the targets missed. Usage: node bench/readme-tables.js [file]
-// (default bench/results/peers.json). It only formats what the run recorded; it times nothing.
+// fraction of peak, the batch-1 read floor, training, streaming, cold start, and the targets missed.
+// Usage: node bench/readme-tables.js [file] (default bench/results/peers.json). It only formats what the run recorded; it times nothing.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

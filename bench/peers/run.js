@@ -56,11 +56,10 @@ for (const f of ['build/rnn-simd.wasm', 'dist/index.js', 'bench/peers/node_modul
     process.exit(1);
   }
 }
-// bench/assembly/peak.ts (plain SIMD) for the batch-1 read floor (its stream_read), as bench/run.js builds it.
+// bench/assembly/peak.ts, as bench/run.js builds it, for the batch-1 read floor and the batch-32 fraction of peak.
 process.chdir(root);
 const asc = (await import('assemblyscript/asc')).default;
-// Both builds of the peak kernels: the read floor uses the plain one, the batch-32 fraction of peak the one of
-// our engine's flavour.
+// Both builds: the read floor uses the plain one's stream_read, the fraction of peak the build of our flavour.
 for (const target of ['simd', 'relaxed']) {
   const built = await asc.main(['bench/assembly/peak.ts', '--config', 'bench/asconfig.json', '--target', target],
     { stdout: process.stdout, stderr: process.stderr });
