@@ -40,6 +40,11 @@ const PYTHON = '/usr/bin/python3';
 const ALL_PEERS = ['ort-web', 'ort-node', 'torch', 'tfjs'] as const;
 type PeerName = (typeof ALL_PEERS)[number];
 const peersSel = (listArg('--peers') ?? [...ALL_PEERS]) as PeerName[];
+for (const p of peersSel) {
+  if (!(ALL_PEERS as readonly string[]).includes(p)) {
+    throw new Error(`--peers: unknown peer '${p}' (expected a comma-separated list of ${ALL_PEERS.join(', ')})`);
+  }
+}
 const budget = Number(arg('--budget') ?? 1000);
 const tfjsMaxStep = Number(arg('--tfjs-max-step') ?? 6000);
 const has = (f: string): boolean => process.argv.includes(f);
