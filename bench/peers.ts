@@ -644,16 +644,27 @@ async function streaming(env: Env): Promise<StreamRow[]> {
       const fRun = runner(() => model.forward(x100));
       await fRun(5);
       const estimate = stats(await fRun(10)).median / T;
-      // Overhead: adjacent runs of N steps and N kernel calls, 40 pairs; the median difference. The same,
-      // interleaved, for step(x, { out }).
+      // Overhead: adjacent runs of N steps and N kernel calls, 100 pairs; the median difference. The same,
+      // interleaved, for step(x, { out }). Which side of a pair runs first alternates, so that neither always
+      // follows the other's use of the caches (40 pairs in one order read 1.5-2.7 us from run to run on a noisy
+      // machine where a probe of the same calls measured 0.4-0.7 us).
       const diffs: number[] = [];
       const diffsOut: number[] = [];
       const outTimes: number[] = [];
-      for (let i = 0; i < 40; i++) {
-        diffs.push((await ours(1))[0]! - (await kRun(1))[0]!);
-        const t = (await oursOut(1))[0]!;
+      const pair = async (a: Runner, b: Runner, first: boolean): Promise<[number, number]> => {
+        if (first) {
+          const ta = (await a(1))[0]!;
+          return [ta, (await b(1))[0]!];
+        }
+        const tb = (await b(1))[0]!;
+        return [(await a(1))[0]!, tb];
+      };
+      for (let i = 0; i < 100; i++) {
+        const [s, k1] = await pair(ours, kRun, i % 2 === 0);
+        diffs.push(s - k1);
+        const [t, k2] = await pair(oursOut, kRun, i % 2 === 1);
         outTimes.push(t);
-        diffsOut.push(t - (await kRun(1))[0]!);
+        diffsOut.push(t - k2);
       }
       const overhead = stats(diffs);
       const overheadOut = stats(diffsOut);
