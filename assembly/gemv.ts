@@ -146,12 +146,19 @@ export function gemv_pack(D: usize, P: usize, K: i32, nP: i32, NR: i32): void {
 /**
  * y[c] = (I0[c] when I0 is non-zero) + sum_{k < K} W[c, k] A[k] for c < N, with W packed in D by gemv_pack(.., K,
  * nP, NR) (N = nP * NR). A holds q4(K) floats, zero past K (the recurrent states' padding is). C may equal I0.
+ * reverse != 0 visits the column groups last to first (each column's sum is the same, bit for bit): a sequence
+ * alternates it every step so that a step starts on the part of D the previous one read last, which a cache
+ * smaller than D still holds (read in one direction only, a D larger than the cache evicts itself in full every
+ * step, and every step reads all of it from the next level).
  */
-export function gemv_forward(C: usize, I0: usize, A: usize, D: usize, N: i32, K: i32): void {
+export function gemv_forward(C: usize, I0: usize, A: usize, D: usize, N: i32, K: i32, reverse: i32): void {
   const KB = q4(K) >> 2, G = (N + 5) / 6;
   const aEnd = A + (<usize>KB << 4);
-  let w = D;
-  for (let g = 0; g < G; g++) {
+  const groupB = <usize>KB * 96;
+  const rev = reverse != 0;
+  for (let gi = 0; gi < G; gi++) {
+    const g = rev ? G - 1 - gi : gi;
+    let w = D + <usize>g * groupB;
     let x0 = f32x4.splat(0), x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0;
     // Pointer-driven (V8 keeps a counter and the address arithmetic as separate instructions otherwise).
     let a = A;

@@ -213,8 +213,8 @@ function nPair(C0: usize, C1: usize, ldc: usize, b0: usize, b1: usize, A: usize,
  * then the cell per panel with gx added to r and z (n: b_hn + W_hn h, which r multiplies).
  */
 function stepGemv(hn: usize, gs: usize, ns: usize, gx: usize, hp: usize, D: usize, bhh: usize, K: i32, nP: i32,
-                  tr: usize): void {
-  gemv_forward(tr, bhh, hp, D, nP * 12, K);
+                  tr: usize, rev: i32): void {
+  gemv_forward(tr, bhh, hp, D, nP * 12, K, rev);
   for (let p = 0; p < nP; p++) {
     const o = <usize>(p * 12) << 2, u = <usize>(p * 4) << 2;
     const t = tr + o, g = gx + o;
@@ -283,7 +283,7 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
       const g = gxBase + <usize>(t - t0) * rowG;
       const hp = hs + <usize>slotOf(s, tr, rev, T) * hSlot, hn = hs + <usize>slotOf(s + 1, tr, rev, T) * hSlot;
       if (resetBefore) stepResetBefore(hn, tr, ns + (tr ? <usize>t * hSlot : 0), g, hp, Hp, Whh, bhh, H, B, nP);
-      else if (gv) stepGemv(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, D, bhh, H, nP, trow);
+      else if (gv) stepGemv(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, D, bhh, H, nP, trow, s & 1);
       else if (ASC_FEATURE_RELAXED_SIMD && B >= 3) {
         step3(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, Hp, Whh, bhh, H, B, nP, tb);
       } else step(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, Hp, Whh, bhh, H, B, nP, tb);
@@ -391,7 +391,7 @@ export function gru_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
           v128.store(dnxt + u, f32x4.mul(dh, z));
         }
       }
-      if (gv) gemv_forward(nxt, nxt, g, DT, Wd, Np);
+      if (gv) gemv_forward(nxt, nxt, g, DT, Wd, Np, j & 1);
       else gemm_forward(nxt, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 1);
     }
     const sw = cur; cur = nxt; nxt = sw;

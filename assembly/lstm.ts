@@ -83,8 +83,8 @@ function step(rn: usize, ldr: i32, cn: usize, gs: usize, gx: usize, hp: usize, l
 
 /** step for batch 1 with W_hh in gemv.ts' dot layout D: the whole product first, then the cell per panel. */
 function stepGemv(rn: usize, cn: usize, gs: usize, gx: usize, hp: usize, cp: usize, D: usize, K: i32,
-                  nP: i32): void {
-  gemv_forward(gx, gx, hp, D, nP * 16, K);
+                  nP: i32, rev: i32): void {
+  gemv_forward(gx, gx, hp, D, nP * 16, K, rev);
   for (let p = 0; p < nP; p++) {
     const g = gx + (<usize>(p * 16) << 2), u = <usize>(p * 4) << 2;
     cell(v128.load(g), v128.load(g, 16), v128.load(g, 32), v128.load(g, 48), cp + u, cn + u, rn + u, gs ? g : 0);
@@ -165,11 +165,11 @@ export function lstm_forward(out: usize, ldo: i32, hN: usize, cN: usize,
       const cp = cs + <usize>slotOf(s, tr, rev, T) * cSlot, cn = cs + <usize>slotOf(s + 1, tr, rev, T) * cSlot;
       if (P > 0) {
         const r = rs + (tr ? <usize>t * rSlot : 0); // by time, for lstm_backward
-        if (gv) stepGemv(r, cn, tr ? g : 0, g, hp, cp, D, Hout, nP);
+        if (gv) stepGemv(r, cn, tr ? g : 0, g, hp, cp, D, Hout, nP, s & 1);
         else step(r, Hp, cn, tr ? g : 0, g, hp, ldh, cp, Hp, Whh, Hout, B, nP);
         gemm_forward(hn, ldh, r, Hp, Whr, 0, 0, B, H, nPP, 16, 0);
       } else if (gv) {
-        stepGemv(hn, cn, tr ? g : 0, g, hp, cp, D, Hout, nP);
+        stepGemv(hn, cn, tr ? g : 0, g, hp, cp, D, Hout, nP, s & 1);
       } else {
         step(hn, ldh, cn, tr ? g : 0, g, hp, ldh, cp, Hp, Whh, Hout, B, nP);
       }
@@ -289,7 +289,7 @@ export function lstm_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize, dc0:
       }
     }
     prepareNext(nxt, cur, Wd, lengths, t, B);
-    if (gv) gemv_forward(nxt, nxt, g, DT, Wd, Np);
+    if (gv) gemv_forward(nxt, nxt, g, DT, Wd, Np, j & 1);
     else gemm_forward(nxt, Wd, g, Np, WhhT, 0, 0, B, Np, Wd >> 4, 16, 1);
     const sw = cur; cur = nxt; nxt = sw;
   }

@@ -66,8 +66,8 @@ function step(hn: usize, gx: usize, hp: usize, ld: i32, W: usize, K: i32, B: i32
 }
 
 /** step for batch 1 with W_hh in gemv.ts' dot layout D: the whole product first, then the activation. */
-function stepGemv(hn: usize, gx: usize, hp: usize, D: usize, K: i32, Np: i32, act: i32): void {
-  gemv_forward(gx, gx, hp, D, Np, K);
+function stepGemv(hn: usize, gx: usize, hp: usize, D: usize, K: i32, Np: i32, act: i32, rev: i32): void {
+  gemv_forward(gx, gx, hp, D, Np, K, rev);
   for (let o: usize = 0; o < (<usize>Np << 2); o += 16) v128.store(hn + o, actCell(v128.load(gx + o), act));
 }
 
@@ -123,7 +123,7 @@ export function rnn_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
     for (let j = 0; j < n; j++) {
       const t = rev ? t0 + n - 1 - j : t0 + j;
       const hp = hs + <usize>slotOf(s, tr, rev, T) * hSlot, hn = hs + <usize>slotOf(s + 1, tr, rev, T) * hSlot;
-      if (gv) stepGemv(hn, gxBase + <usize>(t - t0) * rowG, hp, D, H, Np, act);
+      if (gv) stepGemv(hn, gxBase + <usize>(t - t0) * rowG, hp, D, H, Np, act, s & 1);
       else step(hn, gxBase + <usize>(t - t0) * rowG, hp, Np, Whh, H, B, nP, act);
       holdInactive(hn, hp, Np, lengths, t, B);
       storeOutput(out + <usize>t * rowO, ldo, hn, Np, H, lengths, t, B);
@@ -195,7 +195,7 @@ export function rnn_backward(dX: usize, lddx: i32, accDx: i32, dh0: usize,
       }
     }
     prepareNext(nxt, cur, Np, lengths, t, B);
-    if (gv) gemv_forward(nxt, nxt, g, DT, Np, Np);
+    if (gv) gemv_forward(nxt, nxt, g, DT, Np, Np, j & 1);
     else gemm_forward(nxt, Np, g, Np, WhhT, 0, 0, B, Np, Np >> 4, 16, 1);
     const sw = cur; cur = nxt; nxt = sw;
   }

@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     if (c.M !== 1) continue;
     k.gemv_pack(D, P, K, c.nP, 16);
     runs.push({ c: { ...c, name: `${c.name}, dot layout` }, flops, reps, bytes,
-      f: () => k.gemv_forward(C, 0, A, D, c.nP * 16, K), t: [] });
+      f: () => k.gemv_forward(C, 0, A, D, c.nP * 16, K, 0), t: [] });
     runs.push({ c: { ...c, name: `${c.name}, gemv_pack (per call)` }, flops: 0, reps, bytes,
       f: () => k.gemv_pack(D, P, K, c.nP, 16), t: [] });
     const readBytes = Math.floor(bytes / 96) * 96;

@@ -24,7 +24,7 @@ const KS: StaticArray<i32> = [1, 2, 3, 4, 5, 17, 256, 515];
 describe('gemv_pack / gemv_forward', () => {
   it('packs the dot-product layout exactly and matches the f64 product within the rounding bound', () => {
     seed(11);
-    let cases = 0;
+    let cases = 0, revCases = 0;
     let worst: f64 = 0;
     for (let ri = 0; ri < NRS.length; ri++) {
       const NR = NRS[ri];
@@ -62,7 +62,7 @@ describe('gemv_pack / gemv_forward', () => {
             fillBits(C, N + 8, SENTINEL);
             fillBits(I0 + (<usize>N << 2), 8, SENTINEL);
             const out = mode == 2 ? I0 : C;
-            gemv_forward(out, mode ? I0 : 0, A, D, N, K);
+            gemv_forward(out, mode ? I0 : 0, A, D, N, K, 0);
             for (let c = 0; c < N; c++) {
               let ref: f64 = mode ? <f64>getF(keep, c) : 0;
               let s: f64 = Math.abs(ref);
@@ -80,6 +80,20 @@ describe('gemv_pack / gemv_forward', () => {
               }
             }
             for (let c = N; c < N + 8; c++) expect<u32>(getBits(out, c)).toBe(SENTINEL, BUILD + ' written past N');
+            // The groups last to first (a sequence alternates the order every step): the same bits, the same
+            // floats written.
+            const rv = allocF32(N + 8);
+            fillBits(rv, N + 8, SENTINEL);
+            if (mode == 2) memory.copy(rv, keep, <usize>N << 2);
+            gemv_forward(rv, mode == 2 ? rv : mode ? keep : 0, A, D, N, K, 1);
+            for (let c = 0; c < N + 8; c++) {
+              if (getBits(rv, c) != getBits(out, c)) {
+                expect<u32>(getBits(rv, c)).toBe(getBits(out, c), BUILD + ' reverse N=' + N.toString() + ' K=' +
+                  K.toString() + ' c=' + c.toString() + ' mode=' + mode.toString());
+              }
+            }
+            revCases++;
+            heap.free(rv);
             cases++;
           }
           heap.free(P); heap.free(A); heap.free(D); heap.free(C); heap.free(I0); heap.free(keep);
@@ -87,6 +101,7 @@ describe('gemv_pack / gemv_forward', () => {
       }
     }
     expect<i32>(cases).toBe(NRS.length * NPS.length * KS.length * 3);
+    expect<i32>(revCases).toBe(cases);
     // The bound is loose by design; the kernel's worst relative error is rounding-sized.
     expect<bool>(worst < 1e-6).toBe(true, BUILD + ' worst err/s ' + worst.toString());
   });

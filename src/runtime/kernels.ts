@@ -24,7 +24,7 @@ export interface KernelExports {
   /** W_hh's batch-1 dot-product layout (assembly/gemv.ts) from its panels. */
   gemv_pack(D: number, P: number, K: number, nP: number, NR: number): void;
   /** y = (I0) + W a with W in gemv_pack's layout, N output columns. */
-  gemv_forward(C: number, I0: number, A: number, D: number, N: number, K: number): void;
+  gemv_forward(C: number, I0: number, A: number, D: number, N: number, K: number, reverse: number): void;
   rnn_forward(
     out: number, ldo: number, hN: number, x: number, ldx: number, h0: number,
     Wih: number, Whh: number, bih: number, bhh: number, lengths: number, scratch: number, dot: number,

@@ -43,7 +43,7 @@ export function warmKernels(k: KernelExports, ptr: number): void {
   for (let i = 0; i < CALLS.gemm; i++) k.gemm_forward(C, 64, S, 32, D, 0, 0, 8, 32, 4, 16, 0);
   // 2 panels of 32 x 16 from S into the dot layout at D (32 x 32 = 1024 floats plus padding), then its product.
   for (let i = 0; i < CALLS.gemvPack; i++) k.gemv_pack(D, S, 32, 2, 16);
-  for (let i = 0; i < CALLS.gemv; i++) k.gemv_forward(C, 0, S, D, 32, 32);
+  for (let i = 0; i < CALLS.gemv; i++) k.gemv_forward(C, 0, S, D, 32, 32, 0);
 }
 
 export { WARM_FLOATS };
