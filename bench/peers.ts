@@ -299,7 +299,10 @@ interface PeakKernels {
 
 interface Env {
   peakKernels?: PeakKernels;
-  /** steps x reading `bytes` once (bench/assembly/peak.ts' stream_read), for the batch-1 read floor. */
+  /**
+   * steps x reading `bytes` once (bench/assembly/peak.ts' stream_read, stream_read_desc on odd steps), for the
+   * batch-1 read floor.
+   */
   readFloor?: (bytes: number, steps: number) => number;
   ortWeb?: Any;
   ortNode?: Any;
@@ -340,12 +343,14 @@ async function setup(flavour: string): Promise<Env> {
   if (fs.existsSync(peakWasm)) {
     // Its own memory: the largest W_hh of the workloads (LSTM H512, 4 MiB) after a 64 KiB page of the kernels'.
     const { instance } = await WebAssembly.instantiate(fs.readFileSync(peakWasm));
-    const px = instance.exports as { memory: WebAssembly.Memory; stream_read: (p: number, bytes: number) => number };
+    type Read = (p: number, bytes: number) => number;
+    const px = instance.exports as { memory: WebAssembly.Memory; stream_read: Read; stream_read_desc: Read };
     px.memory.grow(4 * 16 + 1);
     new Float32Array(px.memory.buffer).fill(1e-3);
     let sink = 0;
+    // Ascending and descending on alternate steps, as the batch-1 forwards visit W_hh (assembly/gemv.ts).
     env.readFloor = (bytes, steps) => {
-      for (let t = 0; t < steps; t++) sink += px.stream_read(65536, bytes);
+      for (let t = 0; t < steps; t++) sink += (t & 1 ? px.stream_read_desc : px.stream_read)(65536, bytes);
       return sink;
     };
   }

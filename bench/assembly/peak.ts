@@ -99,6 +99,25 @@ export function stream_read(p: usize, bytes: usize): f32 {
   return f32x4.extract_lane(s, 0);
 }
 
+/**
+ * stream_read's loads from the end of [p, p + bytes) down, 96 bytes at a time. The batch-1 forwards visit W_hh's
+ * column groups last-to-first on every other step (assembly/gemv.ts), so that a W_hh larger than L2 starts each
+ * step on what the previous one read last; the read floor alternates stream_read and this the same way, else it
+ * would time a read order no forward uses and stop being a floor once W_hh is past L2.
+ */
+export function stream_read_desc(p: usize, bytes: usize): f32 {
+  let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+  let q = p + bytes;
+  while (q > p) {
+    q -= 96;
+    a0 = v128.or(a0, v128.load(q)); a1 = v128.or(a1, v128.load(q, 16));
+    a2 = v128.or(a2, v128.load(q, 32)); a3 = v128.or(a3, v128.load(q, 48));
+    a4 = v128.or(a4, v128.load(q, 64)); a5 = v128.or(a5, v128.load(q, 80));
+  }
+  const s = v128.or(v128.or(v128.or(a0, a1), v128.or(a2, a3)), v128.or(a4, a5));
+  return f32x4.extract_lane(s, 0);
+}
+
 // The tiles' operands: rows of A (1 KiB apart, as an H256 state) and a K x NR panel after them, in L1.
 const TILE_K: i32 = 256;
 
