@@ -39,6 +39,13 @@ export const FWD_DOT_EXT: i32 = 4;
  * no raw parameter offsets were handed out); the path taken, and so every result, is the same either way.
  */
 export const FWD_DOT_VALID: i32 = 8;
+/**
+ * Forward flags: the call's first step reads W_hh's column groups last to first (gemv_forward's `reverse`), and
+ * its second first to last, and so on. The batch-1 steps alternate the order so that a W_hh larger than L2 starts
+ * each step on what the previous one read last; a caller that runs one step per call (a streaming session) passes
+ * this on every other call to keep alternating across calls. Results do not depend on it, bit for bit.
+ */
+export const FWD_ODD: i32 = 16;
 
 /**
  * Largest D (floats) the path is taken for: 8 MiB, twice LSTM H512's W_hh. D is a second copy of W_hh in scratch,

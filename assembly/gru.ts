@@ -14,7 +14,8 @@ import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, weightGrads, weightGradsSplit, weightGradScratch, inputGrad } from './bptt';
 import {
-  FWD_DOT_EXT, FWD_GEMV, FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward, repackDot, dotExternal,
+  FWD_DOT_EXT, FWD_GEMV, FWD_ODD, FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward, repackDot,
+  dotExternal,
 } from './gemv';
 
 export const GRU_U: i32 = 4;
@@ -257,6 +258,7 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
                             scratch: usize, dot: usize, T: i32, B: i32, I: i32, H: i32, reverse: i32, train: i32,
                             resetBefore: i32): void {
   const tr = (train & FWD_TRAIN) != 0;
+  const odd = (train & FWD_ODD) != 0 ? 1 : 0;
   const rev = reverse != 0;
   const nP = panels(H), Np = nP * 12, Hp = nP * 4;
   const chunk = tr ? T : chunkSteps(T, B * Np);
@@ -283,7 +285,7 @@ export function gru_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
       const g = gxBase + <usize>(t - t0) * rowG;
       const hp = hs + <usize>slotOf(s, tr, rev, T) * hSlot, hn = hs + <usize>slotOf(s + 1, tr, rev, T) * hSlot;
       if (resetBefore) stepResetBefore(hn, tr, ns + (tr ? <usize>t * hSlot : 0), g, hp, Hp, Whh, bhh, H, B, nP);
-      else if (gv) stepGemv(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, D, bhh, H, nP, trow, s & 1);
+      else if (gv) stepGemv(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, D, bhh, H, nP, trow, (s + odd) & 1);
       else if (ASC_FEATURE_RELAXED_SIMD && B >= 3) {
         step3(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, Hp, Whh, bhh, H, B, nP, tb);
       } else step(hn, tr ? g : 0, tr ? ns + <usize>t * hSlot : 0, g, hp, Hp, Whh, bhh, H, B, nP, tb);

@@ -6,7 +6,7 @@ export { tanh_f32, sigmoid_f32, exp_f32, activation_forward, ACT_IDENTITY, ACT_T
 export { gemm_forward } from './gemm';
 export { CHUNK_FLOATS } from './seq';
 export {
-  FWD_TRAIN, FWD_GEMV, FWD_DOT_EXT, FWD_DOT_VALID, GEMV_MIN_T, GEMV_MAX_FLOATS, gemv_pack, gemv_forward,
+  FWD_TRAIN, FWD_GEMV, FWD_DOT_EXT, FWD_DOT_VALID, FWD_ODD, GEMV_MIN_T, GEMV_MAX_FLOATS, gemv_pack, gemv_forward,
 } from './gemv';
 export { pack_forward, pack_backward } from './pack';
 export { rnn_forward, rnn_scratch_bytes, rnn_dot_bytes, RNN_U, RNN_NR } from './rnn';

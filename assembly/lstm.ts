@@ -16,7 +16,8 @@ import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, prepareNext, weightGrad, weightGrads, weightGradScratch, inputGrad } from './bptt';
 import {
-  FWD_DOT_EXT, FWD_GEMV, FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward, repackDot, dotExternal,
+  FWD_DOT_EXT, FWD_GEMV, FWD_ODD, FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward, repackDot,
+  dotExternal,
 } from './gemv';
 
 export const LSTM_U: i32 = 4;
@@ -134,6 +135,7 @@ export function lstm_forward(out: usize, ldo: i32, hN: usize, cN: usize,
                              scratch: usize, dot: usize, T: i32, B: i32, I: i32, H: i32, P: i32, reverse: i32,
                              train: i32): void {
   const tr = (train & FWD_TRAIN) != 0;
+  const odd = (train & FWD_ODD) != 0 ? 1 : 0;
   const rev = reverse != 0;
   const nP = panels(H), Np = nP * 16, Hp = nP * 4;
   const ldh = ldState(H, P), Hout = P > 0 ? P : H, nPP = (P + 15) >> 4;
@@ -165,11 +167,11 @@ export function lstm_forward(out: usize, ldo: i32, hN: usize, cN: usize,
       const cp = cs + <usize>slotOf(s, tr, rev, T) * cSlot, cn = cs + <usize>slotOf(s + 1, tr, rev, T) * cSlot;
       if (P > 0) {
         const r = rs + (tr ? <usize>t * rSlot : 0); // by time, for lstm_backward
-        if (gv) stepGemv(r, cn, tr ? g : 0, g, hp, cp, D, Hout, nP, s & 1);
+        if (gv) stepGemv(r, cn, tr ? g : 0, g, hp, cp, D, Hout, nP, (s + odd) & 1);
         else step(r, Hp, cn, tr ? g : 0, g, hp, ldh, cp, Hp, Whh, Hout, B, nP);
         gemm_forward(hn, ldh, r, Hp, Whr, 0, 0, B, H, nPP, 16, 0);
       } else if (gv) {
-        stepGemv(hn, cn, tr ? g : 0, g, hp, cp, D, Hout, nP, s & 1);
+        stepGemv(hn, cn, tr ? g : 0, g, hp, cp, D, Hout, nP, (s + odd) & 1);
       } else {
         step(hn, ldh, cn, tr ? g : 0, g, hp, ldh, cp, Hp, Whh, Hout, B, nP);
       }

@@ -11,7 +11,8 @@ import { pack_transpose } from './pack';
 import { zero_f32 } from './simd';
 import { recordNorm, addUpstream, prepareNext, weightGrads, weightGradScratch, inputGrad } from './bptt';
 import {
-  FWD_DOT_EXT, FWD_GEMV, FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward, repackDot, dotExternal,
+  FWD_DOT_EXT, FWD_GEMV, FWD_ODD, FWD_TRAIN, gemvFits, useGemv, gemvFloats, gemv_pack, gemv_forward, repackDot,
+  dotExternal,
 } from './gemv';
 
 export const RNN_U: i32 = 16;
@@ -102,6 +103,7 @@ export function rnn_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
                             scratch: usize, dot: usize, T: i32, B: i32, I: i32, H: i32, act: i32, reverse: i32,
                             train: i32): void {
   const tr = (train & FWD_TRAIN) != 0;
+  const odd = (train & FWD_ODD) != 0 ? 1 : 0;
   const rev = reverse != 0;
   const nP = panels(H), Np = nP * 16;
   const chunk = tr ? T : chunkSteps(T, B * Np);
@@ -123,7 +125,7 @@ export function rnn_forward(out: usize, ldo: i32, hN: usize, x: usize, ldx: i32,
     for (let j = 0; j < n; j++) {
       const t = rev ? t0 + n - 1 - j : t0 + j;
       const hp = hs + <usize>slotOf(s, tr, rev, T) * hSlot, hn = hs + <usize>slotOf(s + 1, tr, rev, T) * hSlot;
-      if (gv) stepGemv(hn, gxBase + <usize>(t - t0) * rowG, hp, D, H, Np, act, s & 1);
+      if (gv) stepGemv(hn, gxBase + <usize>(t - t0) * rowG, hp, D, H, Np, act, (s + odd) & 1);
       else step(hn, gxBase + <usize>(t - t0) * rowG, hp, Np, Whh, H, B, nP, act);
       holdInactive(hn, hp, Np, lengths, t, B);
       storeOutput(out + <usize>t * rowO, ldo, hn, Np, H, lengths, t, B);

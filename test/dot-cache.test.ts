@@ -270,6 +270,11 @@ describe('the kernels\' dot argument (FWD_DOT_EXT, FWD_DOT_VALID)', () => {
       for (let i = H; i < T * H; i++) far = Math.max(far, Math.abs(zeroed[i]! - want[i]!));
       expect(far).toBeGreaterThan(1e-3);
       expect(Array.from(run(ext))).toEqual(Array.from(want)); // not valid: repacked from W_hh
+      // FWD_ODD starts the alternating read order on the other foot (the column groups last to first on even
+      // steps): the same sums, bit for bit, at every step. (Sessions pass it on every other step; in the streaming
+      // cases above, the fresh model's steps start on the other parity from the first model's and agree bit for bit.)
+      const valid = ext | engine.constant('FWD_DOT_VALID');
+      expect(Array.from(run(valid | engine.constant('FWD_ODD')))).toEqual(Array.from(want));
     } finally {
       for (const b of [xs, out, dot, scratch]) engine.release(b);
       m.dispose();

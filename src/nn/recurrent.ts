@@ -1427,6 +1427,9 @@ export abstract class RecurrentLayer extends WasmOwner {
     const k = this.engine.k;
     const lstm = this.mode === 'LSTM';
     const one = plan.length > 0 && plan[0]![lstm ? 17 : 14] === 1; // B
+    // One step per call: alternate the order of the product's weight reads across calls, as a sequence does across
+    // its steps (FWD_ODD, assembly/gemv.ts), so that a W_hh larger than L2 starts on what the last step read last.
+    const odd = one && (this.stepParity ^= 1) === 0 ? (this.oddFlagValue ??= this.engine.constant('FWD_ODD')) : 0;
     for (let l = 0; l < plan.length; l++) {
       const a = plan[l]!;
       let dot = 0;
@@ -1442,13 +1445,13 @@ export abstract class RecurrentLayer extends WasmOwner {
       }
       if (lstm) {
         k.lstm_forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!,
-          a[13]!, a[14]!, dot, a[16]!, a[17]!, a[18]!, a[19]!, a[20]!, a[21]!, flags);
+          a[13]!, a[14]!, dot, a[16]!, a[17]!, a[18]!, a[19]!, a[20]!, a[21]!, flags | odd);
       } else if (this.mode === 'GRU') {
         k.gru_forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, dot,
-          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, flags, a[19]!);
+          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, flags | odd, a[19]!);
       } else {
         k.rnn_forward(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, dot,
-          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!, flags);
+          a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!, flags | odd);
       }
       if (dot && flags !== this.keptFlags) this.dotPacked(l, 0, dot);
     }
@@ -1460,6 +1463,9 @@ export abstract class RecurrentLayer extends WasmOwner {
       this.engine.constant('FWD_DOT_VALID'));
   }
   private keptFlagsValue: number | undefined;
+  /** Flips on every one-row {@link runStep}; every other such call passes FWD_ODD. */
+  private stepParity = 0;
+  private oddFlagValue: number | undefined;
 }
 
 /** A seed for an initialisation given none, as PyTorch's default generator would give a fresh process. */

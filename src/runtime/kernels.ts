@@ -113,6 +113,8 @@ export interface KernelExports {
   FWD_DOT_EXT: WebAssembly.Global;
   /** Forward flag (with FWD_DOT_EXT): `dot` already holds this W_hh's layout; the call does not repack it. */
   FWD_DOT_VALID: WebAssembly.Global;
+  /** Forward flag: the call's first step reads W_hh's batch-1 layout last to first (gemv.ts); same results. */
+  FWD_ODD: WebAssembly.Global;
   /** Fewest steps of a batch-1 call that take the dot-product path. */
   GEMV_MIN_T: WebAssembly.Global;
   /** Largest dot-product layout (floats) that path is taken for; larger W_hh keep the panel path. */
