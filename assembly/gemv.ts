@@ -1,19 +1,28 @@
-// The batch-1 recurrent product y = W h as dot products, for a whole sequence of steps with the same W.
+// The batch-1 recurrent product y = W h, for a whole sequence of steps with the same W.
 //
-// Why a second layout: the panel layout (gemm.ts) broadcasts one h[k] across 16 columns and loads 4 weight vectors
-// per k; with one row there is no second row to reuse those loads, and V8's code for the single-row panel path
-// (gemm.ts row16: two k sets, 12 + 4 columns) ran at 30-34 GFLOP/s with K = 256 and 22-25 with K = 512 on an AMD
-// EPYC (Zen 4) whose relaxed peak is ~58, whether W sat in L1, L2 or L3 (bench/matvec): it is bound by its own
-// instruction stream, not by the memory. Here each accumulator holds one output column's partial sums over
-// k = 4i..4i+3, so a loaded h vector feeds 6 columns and every weight load feeds one multiply-add that needs no
-// broadcast: 6 accumulators + 1 h vector + 6 weight loads = 13 registers (V8 issues a loop body's loads first, so
-// 7 columns sit at the 15-register edge and 8 spill), measured 38-43 GFLOP/s at K = 256 and 512 alike.
+// Why a second layout: the panel layout (gemm.ts) is 16 columns wide, and with one row there is no second row to
+// reuse its weight loads: V8's code for the single-row panel path (gemm.ts row16: two k sets, 12 + 4 columns, so
+// that 8 accumulators cover the multiply-add latency) ran at 30-34 GFLOP/s with K = 256 and 22-25 with K = 512 on an
+// AMD EPYC (Zen 4) whose relaxed peak is ~58, whether W sat in L1, L2 or L3 (bench/matvec): it is bound by its own
+// instruction stream, the broadcast of h[k] shared by 4 weight loads only. Here a group is 7 column vectors (28
+// columns) wide: per k, one broadcast of h[k] (a load: vbroadcastss) feeds 7 multiply-adds whose 7 weight loads are
+// adjacent, 8 loads for 7 multiply-adds, and each column's sum ends in its accumulator's lane (no horizontal sums).
+// V8 issues a loop body's loads first, so 7 accumulators + 1 broadcast + 7 loaded weights = 15 registers, all that
+// V8 allocates on x64 (xmm15 is its scratch); 8 would spill. Each accumulator takes one multiply-add per k, and an
+// iteration's 8 loads take 4 cycles at 2 loads a cycle: the 4-cycle latency is covered.
+//
+// The previous layout (6 columns, each accumulator holding one column's partial sums over 4 k, reduced across lanes
+// at the end of each group) read 7 loads per 6 multiply-adds and spent about 8% of its instructions on the
+// reductions; this one made the batch-1 forwards 1.00-1.03x faster at hidden 128, 1.04-1.08x at 256 and 1.02-1.07x
+// at 512 in the relaxed build, 1.02-1.09x in the plain one (2026-12-05 Xeon, bench/forward-ab, paired).
 //
 // Layout D (packed from the panel layout by gemv_pack, once per call, or once per weight change when the caller
-// keeps it: FWD_DOT_EXT / FWD_DOT_VALID below): output columns c = p*NR + j in flat panel order, in groups of 6; per
-// group, per block of 4 k, the 6 columns' 4 weights: D[g][kb][jj][i] = W[col 6g + jj, 4kb + i], zero for k >= K
-// and for columns past N. Summation order: four interleaved partial sums per column, combined at the end; the
-// results differ from the panel path's by rounding only (both well within the 1e-5 agreement with PyTorch).
+// keeps it: FWD_DOT_EXT / FWD_DOT_VALID below): the n = N / 4 column vectors (N a multiple of 4, as every panel
+// width is) in groups, a7 of 7 vectors, then a6 of 6 (a6 < 7, the fewest that make n = 7 a7 + 6 a6), or, for the
+// few small n that cannot be written so (n < 30), a7 of 7 and one last group of n mod 7; group by group, per k, the
+// group's columns: D[group][k][4 v + i] = W[col 4 (v0 + v) + i, k] for the group's first vector v0. N * K floats.
+// Summation order: per column, the seed (I0, or 0) then k = 0, 1, .., K - 1, one multiply-add each: the order of the
+// panel path's two-row tiles (lstm.ts / gru.ts / rnn.ts step), so a batch-1 step computes each sum as those do.
 
 import { madd } from './simd';
 
@@ -55,13 +64,10 @@ export const FWD_ODD: i32 = 16;
  */
 export const GEMV_MAX_FLOATS: i32 = 1 << 21;
 
-// @ts-ignore: decorator
-@inline function q4(n: i32): i32 { return (n + 3) & ~3; }
-
-/** Floats of D for N output columns and K inputs. */
+/** Floats of D for N output columns (a multiple of 4) and K inputs. */
 // @ts-ignore: decorator
 @inline export function gemvFloats(N: i32, K: i32): i32 {
-  return ((N + 5) / 6) * q4(K) * 6;
+  return N * K;
 }
 
 /** Whether a call of T steps of B rows with an N x K recurrent product takes the dot-product path. */
@@ -94,114 +100,119 @@ export const GEMV_MAX_FLOATS: i32 = 1 << 21;
     gemvFloats(N, K) <= GEMV_MAX_FLOATS;
 }
 
+/** Groups of 6 vectors among n (layout above): the fewest that make n = 7 a7 + 6 a6, or 0 when none do. */
+// @ts-ignore: decorator
+@inline function sixes(n: i32): i32 {
+  const b = (7 - n % 7) % 7;
+  return 6 * b > n ? 0 : b;
+}
+
+/** First column vector of group g of n vectors with a7 groups of 7 and a6 of 6; n past the last group. */
+// @ts-ignore: decorator
+@inline function groupStart(g: i32, a7: i32, a6: i32, n: i32): i32 {
+  return g <= a7 ? g * 7 : g <= a7 + a6 ? a7 * 7 + (g - a7) * 6 : n;
+}
+
 /**
- * D (layout above) from nP packed panels of K rows x NR columns (P[p][k][j], gemm.ts' layout). D holds
- * gemvFloats(nP * NR, K) floats, 16-byte aligned. D is written in order, a group at a time: per block of 4 rows
- * the group's 6 columns are a run of 4 and a run of 2 in the panel rows (either may lie in the next panel when
- * NR = 16), read as a vector and a 64-bit half per row and transposed in registers. Writing D sequentially runs at
- * about twice the speed of scattering it from the panels' order.
+ * D (layout above) from nP packed panels of K rows x NR columns (P[p][k][j], gemm.ts' layout; NR a multiple of 4).
+ * D holds gemvFloats(nP * NR, K) floats, 16-byte aligned, written in order (about twice as fast as scattering it
+ * down the columns at hidden 512): per group, per k, the group's column vectors, each a 16-byte run of a panel row,
+ * stepping into the next panel's row k where a panel ends.
  */
 export function gemv_pack(D: usize, P: usize, K: i32, nP: i32, NR: i32): void {
-  const N = nP * NR, KB = q4(K) >> 2, G = (N + 5) / 6;
+  const n = (nP * NR) >> 2, a6 = sixes(n), a7 = (n - 6 * a6) / 7;
+  const G = a7 + a6 + (n > 7 * a7 + 6 * a6 ? 1 : 0);
   const rowP = <usize>NR << 2, panelB = <usize>K * rowP;
-  const z = f32x4.splat(0);
   let d = D;
   for (let g = 0; g < G; g++) {
-    const c0 = g * 6, nc = min(6, N - c0);
-    const p0 = c0 / NR, j0 = c0 % NR;
-    // Runs: v = 4 columns starting at (pv, jv) into slots vs..vs+3, u = 2 columns at (pu, ju) into us, us+1.
-    let pv = p0, jv = j0, vs = 0, pu = p0, ju = j0 + 4, us = 4;
-    const hasV = nc >= 4, hasU = nc != 4;
-    if (nc == 2) { ju = j0; us = 0; }
-    else if (j0 + 6 > NR && nc == 6) {
-      if (j0 + 4 <= NR) { pu = p0 + 1; ju = 0; } // 4 here, 2 in the next panel
-      else { ju = j0; us = 0; pv = p0 + 1; jv = 0; vs = 2; } // 2 here, 4 in the next panel
-    }
-    let sv = P + <usize>pv * panelB + (<usize>jv << 2), su = P + <usize>pu * panelB + (<usize>ju << 2);
-    if (nc < 6) for (let o: usize = 0; o < <usize>KB * 96; o += 16) v128.store(d + o, z);
-    for (let kb = 0; kb < KB; kb++) {
-      const k = kb << 2;
-      const r1 = k + 1 < K, r2 = k + 2 < K, r3 = k + 3 < K;
-      if (hasV) {
-        const v0 = v128.load(sv);
-        const v1 = r1 ? v128.load(sv + rowP) : z;
-        const v2 = r2 ? v128.load(sv + 2 * rowP) : z;
-        const v3 = r3 ? v128.load(sv + 3 * rowP) : z;
-        const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
-        const t2 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
-        const o = d + (<usize>vs << 4);
-        v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-        v128.store(o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
-        v128.store(o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
-        v128.store(o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+    const v0 = groupStart(g, a7, a6, n), w = groupStart(g + 1, a7, a6, n) - v0;
+    const c0 = v0 << 2, j0 = c0 % NR;
+    let row = P + <usize>(c0 / NR) * panelB + (<usize>j0 << 2);
+    for (let k = 0; k < K; k++) {
+      let src = row, j = j0;
+      for (let v = 0; v < w; v++) {
+        v128.store(d, v128.load(src));
+        d += 16; src += 16; j += 4;
+        if (j == NR) { j = 0; src += panelB - rowP; }
       }
-      if (hasU) {
-        const u0 = v128.load64_zero(su);
-        const u1 = r1 ? v128.load64_zero(su + rowP) : z;
-        const u2 = r2 ? v128.load64_zero(su + 2 * rowP) : z;
-        const u3 = r3 ? v128.load64_zero(su + 3 * rowP) : z;
-        const w01 = v128.shuffle<f32>(u0, u1, 0, 1, 4, 5), w23 = v128.shuffle<f32>(u2, u3, 0, 1, 4, 5);
-        const o = d + (<usize>us << 4);
-        v128.store(o, v128.shuffle<f32>(w01, w23, 0, 2, 4, 6));
-        v128.store(o, v128.shuffle<f32>(w01, w23, 1, 3, 5, 7), 16);
-      }
-      sv += rowP << 2; su += rowP << 2; d += 96;
+      row += rowP;
     }
+  }
+}
+
+// The groups' kernels: accumulators seeded from i0 (or 0), then one multiply-add per k, pointer-driven (V8 keeps a
+// counter and the address arithmetic as separate instructions otherwise).
+// @ts-ignore: decorator
+@inline function group7(c: usize, i0: usize, A: usize, w: usize, K: i32): void {
+  let x0 = f32x4.splat(0), x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0, x6 = x0;
+  if (i0) {
+    x0 = v128.load(i0); x1 = v128.load(i0, 16); x2 = v128.load(i0, 32); x3 = v128.load(i0, 48);
+    x4 = v128.load(i0, 64); x5 = v128.load(i0, 80); x6 = v128.load(i0, 96);
+  }
+  const aEnd = A + (<usize>K << 2);
+  for (let a = A; a < aEnd; a += 4) {
+    const s = v128.load32_splat(a);
+    x0 = madd(s, v128.load(w), x0); x1 = madd(s, v128.load(w, 16), x1); x2 = madd(s, v128.load(w, 32), x2);
+    x3 = madd(s, v128.load(w, 48), x3); x4 = madd(s, v128.load(w, 64), x4); x5 = madd(s, v128.load(w, 80), x5);
+    x6 = madd(s, v128.load(w, 96), x6);
+    w += 112;
+  }
+  v128.store(c, x0); v128.store(c, x1, 16); v128.store(c, x2, 32); v128.store(c, x3, 48);
+  v128.store(c, x4, 64); v128.store(c, x5, 80); v128.store(c, x6, 96);
+}
+
+// @ts-ignore: decorator
+@inline function group6(c: usize, i0: usize, A: usize, w: usize, K: i32): void {
+  let x0 = f32x4.splat(0), x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0;
+  if (i0) {
+    x0 = v128.load(i0); x1 = v128.load(i0, 16); x2 = v128.load(i0, 32); x3 = v128.load(i0, 48);
+    x4 = v128.load(i0, 64); x5 = v128.load(i0, 80);
+  }
+  const aEnd = A + (<usize>K << 2);
+  for (let a = A; a < aEnd; a += 4) {
+    const s = v128.load32_splat(a);
+    x0 = madd(s, v128.load(w), x0); x1 = madd(s, v128.load(w, 16), x1); x2 = madd(s, v128.load(w, 32), x2);
+    x3 = madd(s, v128.load(w, 48), x3); x4 = madd(s, v128.load(w, 64), x4); x5 = madd(s, v128.load(w, 80), x5);
+    w += 96;
+  }
+  v128.store(c, x0); v128.store(c, x1, 16); v128.store(c, x2, 32); v128.store(c, x3, 48);
+  v128.store(c, x4, 64); v128.store(c, x5, 80);
+}
+
+/** The last group of r < 7 vectors of a small n (layout above): one vector at a time, the same order per column. */
+function groupTail(c: usize, i0: usize, A: usize, w: usize, K: i32, r: i32): void {
+  const rowW = <usize>r << 4;
+  for (let v = 0; v < r; v++) {
+    const o = <usize>v << 4;
+    let x = i0 ? v128.load(i0 + o) : f32x4.splat(0);
+    let p = w + o;
+    for (let k = 0; k < K; k++) {
+      x = madd(v128.load32_splat(A + (<usize>k << 2)), v128.load(p), x);
+      p += rowW;
+    }
+    v128.store(c + o, x);
   }
 }
 
 /**
  * y[c] = (I0[c] when I0 is non-zero) + sum_{k < K} W[c, k] A[k] for c < N, with W packed in D by gemv_pack(.., K,
- * nP, NR) (N = nP * NR). A holds q4(K) floats, zero past K (the recurrent states' padding is). C may equal I0.
+ * nP, NR) (N = nP * NR). A holds K floats. C may equal I0; nothing past C's N floats is written.
  * reverse != 0 visits the column groups last to first (each column's sum is the same, bit for bit): a sequence
  * alternates it every step so that a step starts on the part of D the previous one read last, which a cache
  * smaller than D still holds (read in one direction only, a D larger than the cache evicts itself in full every
  * step, and every step reads all of it from the next level).
  */
 export function gemv_forward(C: usize, I0: usize, A: usize, D: usize, N: i32, K: i32, reverse: i32): void {
-  const KB = q4(K) >> 2, G = (N + 5) / 6;
-  const aEnd = A + (<usize>KB << 4);
-  const groupB = <usize>KB * 96;
+  const n = N >> 2, a6 = sixes(n), a7 = (n - 6 * a6) / 7;
+  const G = a7 + a6 + (n > 7 * a7 + 6 * a6 ? 1 : 0);
+  const vecB = <usize>K << 4; // bytes of D per column vector
   const rev = reverse != 0;
   for (let gi = 0; gi < G; gi++) {
     const g = rev ? G - 1 - gi : gi;
-    let w = D + <usize>g * groupB;
-    let x0 = f32x4.splat(0), x1 = x0, x2 = x0, x3 = x0, x4 = x0, x5 = x0;
-    // Pointer-driven (V8 keeps a counter and the address arithmetic as separate instructions otherwise).
-    let a = A;
-    while (a < aEnd) {
-      const av = v128.load(a);
-      x0 = madd(v128.load(w), av, x0); x1 = madd(v128.load(w, 16), av, x1);
-      x2 = madd(v128.load(w, 32), av, x2); x3 = madd(v128.load(w, 48), av, x3);
-      x4 = madd(v128.load(w, 64), av, x4); x5 = madd(v128.load(w, 80), av, x5);
-      a += 16; w += 96;
-    }
-    // Lane sums: s0123 = [sum x0, sum x1, sum x2, sum x3], s45 lanes 0-1 = [sum x4, sum x5].
-    const s01 = f32x4.add(v128.shuffle<f32>(x0, x1, 0, 4, 1, 5), v128.shuffle<f32>(x0, x1, 2, 6, 3, 7));
-    const s23 = f32x4.add(v128.shuffle<f32>(x2, x3, 0, 4, 1, 5), v128.shuffle<f32>(x2, x3, 2, 6, 3, 7));
-    let r = f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
-    const s45 = f32x4.add(v128.shuffle<f32>(x4, x5, 0, 4, 1, 5), v128.shuffle<f32>(x4, x5, 2, 6, 3, 7));
-    let r2 = f32x4.add(s45, v128.shuffle<f32>(s45, s45, 2, 3, 0, 1));
-    const c = C + <usize>(g * 24);
-    const n = N - g * 6;
-    if (n >= 6) {
-      if (I0) {
-        const i = I0 + <usize>(g * 24);
-        r = f32x4.add(r, v128.load(i));
-        r2 = f32x4.add(r2, v128.load64_zero(i + 16));
-      }
-      v128.store(c, r);
-      v128.store64_lane(c + 16, r2, 0);
-    } else {
-      // The last, partial group (N is a multiple of 4: 2 or 4 columns).
-      const i = I0 + <usize>(g * 24);
-      if (n == 4) {
-        if (I0) r = f32x4.add(r, v128.load(i));
-        v128.store(c, r);
-      } else {
-        if (I0) r = f32x4.add(r, v128.load64_zero(i));
-        v128.store64_lane(c, r, 0);
-      }
-    }
+    const v0 = groupStart(g, a7, a6, n);
+    const off = <usize>v0 << 4, w = D + <usize>v0 * vecB, i0 = I0 ? I0 + off : 0;
+    if (g < a7) group7(C + off, i0, A, w, K);
+    else if (g < a7 + a6) group6(C + off, i0, A, w, K);
+    else groupTail(C + off, i0, A, w, K, groupStart(g + 1, a7, a6, n) - v0);
   }
 }

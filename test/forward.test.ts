@@ -52,6 +52,38 @@ for (const flavour of ['simd', 'relaxed'] as const) {
         m.dispose();
       });
     }
+    // assembly/gemv.ts sums each column seed-first, then k = 0, 1, ... with one multiply-add each, as the panel
+    // path's two-row tiles do; with an even T the input projection's rows are paired too (its single-row tail sums
+    // in another order), so a batch-1 sequence (the dot-product path) gives exactly the numbers it gets as row 0 of
+    // a batch of two (the panel path). The GRU's and a projected LSTM's batch-1 steps order their sums otherwise.
+    it('batch 1 (dot-product path) gives row 0 of a batch of two bit for bit: LSTM, RNN tanh/relu, even T', () => {
+      const T = 24, I = 5;
+      for (const make of [
+        () => new LSTM({ inputSize: I, hiddenSize: 52, seed: 4 }),
+        () => new RNN({ inputSize: I, hiddenSize: 40, seed: 5 }),
+        () => new RNN({ inputSize: I, hiddenSize: 36, nonlinearity: 'relu', seed: 6 }),
+      ]) {
+        const m = make();
+        const x1 = new Float32Array(T * I).map((_, i) => Math.sin(0.7 * i + 0.3));
+        const x2 = new Float32Array(T * 2 * I);
+        for (let t = 0; t < T; t++) {
+          for (let i = 0; i < I; i++) {
+            x2[(2 * t) * I + i] = x1[t * I + i]!;
+            x2[(2 * t + 1) * I + i] = Math.cos(1.3 * (t * I + i));
+          }
+        }
+        const a = m.forward({ data: x1, shape: [T, 1, I] });
+        const b = m.forward({ data: x2, shape: [T, 2, I] });
+        const H = m.outputSize;
+        const row0 = new Float32Array(T * H);
+        for (let t = 0; t < T; t++) row0.set(b.output.data.subarray(2 * t * H, 2 * t * H + H), t * H);
+        let differ = 0;
+        for (let i = 0; i < row0.length; i++) if (!Object.is(row0[i], a.output.data[i])) differ++;
+        expect(differ, `${m.mode} H${m.hiddenSize}: ${differ} of ${row0.length} outputs differ`).toBe(0);
+        expect(maxAbsDiff(a.output.data, row0)).toBe(0);
+        m.dispose();
+      }
+    });
   });
 }
 

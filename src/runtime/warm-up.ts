@@ -41,7 +41,7 @@ export function warmKernels(k: KernelExports, ptr: number): void {
   for (let i = 0; i < CALLS.scan; i++) k.has_nonfinite(S, 4096);
   // C (8 x 64) = S (8 x 32) . D (4 panels of 32 x 16).
   for (let i = 0; i < CALLS.gemm; i++) k.gemm_forward(C, 64, S, 32, D, 0, 0, 8, 32, 4, 16, 0);
-  // 2 panels of 32 x 16 from S into the dot layout at D (32 x 32 = 1024 floats plus padding), then its product.
+  // 2 panels of 32 x 16 from S into the dot layout at D (32 x 32 = 1024 floats), then its product.
   for (let i = 0; i < CALLS.gemvPack; i++) k.gemv_pack(D, S, 32, 2, 16);
   for (let i = 0; i < CALLS.gemv; i++) k.gemv_forward(C, 0, S, D, 32, 32, 0);
 }
