@@ -69,8 +69,9 @@ export function holdInactive(next: usize, prev: usize, ld: i32, lengths: usize, 
 /**
  * out[t, b, 0:n] = state row b (or zeros where the row is inactive). When the slot's rows and out's are both n
  * wide and every row is active, the step's rows are one block: one memory.copy, which V8 runs as the C library's
- * memmove (on x64 a `rep movsb` whose wide stores skip reading the destination lines first; the vector loop's
- * stores read each line of the output, which the step has not touched, before writing it). Batch-32 forwards
+ * memmove (for 32 KiB on x64 glibc's `rep movsb` path, whose fast-string stores may skip reading the destination
+ * lines first; the vector loop's stores read each line of the output, which the step has not touched, before
+ * writing it: the likely reason, not isolated further). Batch-32 forwards
  * (32 KiB of output per step at hidden 256): RNN 1.00-1.04x, LSTM and GRU 1.00-1.01x (bench/forward-ab, paired,
  * two runs, 2026-12-05 Xeon; the same bits). The copy's share is larger than its instructions: a build writing no
  * output ran RNN H256 B32 1.05x faster, one zero-filling it (memory.fill) 1.02x.
